@@ -1,0 +1,317 @@
+"""The tone spec: what to synthesise, validated against the limits of DESIGN.md §2.
+
+A :class:`ToneSpec` is immutable and canonical: frequencies given as note names
+(``"A4"``, ``"C#5-15c"``), MIDI numbers (``"midi:69"``) or plain Hz all become
+:class:`Partial` objects in Hz, and a volume given in dBFS (``"-20dB"``) becomes a
+linear peak. Two specs that describe the same sound therefore have the same
+:attr:`ToneSpec.spec_hash`, which the service uses as a cache key.
+
+Invalid input raises :class:`wavekit.errors.InvalidSpecError`, whose message names each
+field and the limit it broke, e.g.
+``frequencies[1].freq: 30000 Hz must be below the Nyquist frequency 22050 Hz``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any, Literal, Self
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from wavekit.errors import FieldProblem, InvalidSpecError
+
+BitDepth = Literal[8, 16, 24, 32, "float32"]
+BIT_DEPTHS: tuple[BitDepth, ...] = (8, 16, 24, 32, "float32")
+
+MIN_SAMPLE_RATE = 8_000
+MAX_SAMPLE_RATE = 192_000
+MAX_PARTIALS = 32
+MAX_CHANNELS = 8
+DEFAULT_FADE_S = 0.005
+A4_HZ = 440.0
+A4_MIDI = 69
+
+_NOTE_RE = re.compile(
+    r"^\s*(?P<letter>[A-Ga-g])(?P<accidental>#|♯|b|♭)?(?P<octave>-?\d+)"
+    r"(?:\s*(?P<cents>[+-]\d+(?:\.\d+)?)\s*c(?:ents?)?)?\s*$"
+)
+_MIDI_RE = re.compile(r"^\s*midi\s*[: ]\s*(?P<number>\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
+_HZ_RE = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(?P<unit>k?hz)?\s*$", re.I)
+_DB_RE = re.compile(r"^\s*(?P<value>[+-]?\d+(?:\.\d+)?)\s*db(?:fs)?\s*$", re.IGNORECASE)
+_SEMITONES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+
+
+def midi_to_hz(number: float) -> float:
+    """Equal-tempered frequency of a (possibly fractional) MIDI note number, A4 = 440 Hz."""
+    return float(A4_HZ * 2.0 ** ((number - A4_MIDI) / 12.0))
+
+
+def parse_frequency(value: str) -> float:
+    """Parse ``"A4"``, ``"C#5+15c"``, ``"Bb3-20cents"``, ``"midi:60"``, ``"1.5kHz"`` to Hz.
+
+    Raises
+    ------
+    ValueError
+        If the text is none of those forms.
+    """
+    if match := _NOTE_RE.match(value):
+        semitone = _SEMITONES[match["letter"].lower()]
+        semitone += {"#": 1, "♯": 1, "b": -1, "♭": -1}.get(match["accidental"] or "", 0)
+        midi = 12 * (int(match["octave"]) + 1) + semitone
+        cents = float(match["cents"] or 0.0)
+        return midi_to_hz(midi + cents / 100.0)
+    if match := _MIDI_RE.match(value):
+        return midi_to_hz(float(match["number"]))
+    if match := _HZ_RE.match(value):
+        scale = 1000.0 if (match["unit"] or "").lower() == "khz" else 1.0
+        return float(match["value"]) * scale
+    raise ValueError(
+        f"{value!r} is not a frequency: use Hz (440, '1.5kHz'), a note name ('A4', 'C#5+15c') "
+        "or a MIDI number ('midi:69')"
+    )
+
+
+def parse_volume(value: str) -> float:
+    """Parse a dBFS level such as ``"-20dB"`` or ``"-6 dBFS"`` to a linear peak in 0..1."""
+    match = _DB_RE.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a volume: use a number in 0..1 or dBFS like '-20dB'")
+    db = float(match["value"])
+    if db > 0:
+        raise ValueError(f"{db:g} dBFS is above the limit of 0 dBFS")
+    return float(10.0 ** (db / 20.0))
+
+
+def _custom(message: str) -> PydanticCustomError:
+    return PydanticCustomError("wavekit", message)
+
+
+class Partial(BaseModel):
+    """One sine partial: ``amplitude * sin(2π·freq·t + phase)``.
+
+    ``amplitude`` is relative: the mix is normalised afterwards so its peak equals the
+    spec's ``volume``. ``channel`` (0-based) restricts the partial to one channel; by
+    default it plays on every channel.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    freq: float = Field(gt=0, allow_inf_nan=False, description="Frequency in Hz.")
+    amplitude: float = Field(
+        default=1.0,
+        ge=0,
+        le=1000,
+        allow_inf_nan=False,
+        validation_alias=AliasChoices("amplitude", "amp"),
+        description="Relative amplitude (the mix is normalised to `volume`).",
+    )
+    phase: float = Field(
+        default=0.0, ge=-1000, le=1000, allow_inf_nan=False, description="Phase in radians."
+    )
+    channel: int | None = Field(
+        default=None, ge=0, description="Only on this channel (0-based); default all."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_shorthand(cls, value: Any) -> Any:
+        """Accept ``440``, ``"A4"`` and ``"midi:69"`` as well as a full mapping."""
+        if isinstance(value, bool):
+            raise _custom("must be a frequency in Hz, a note name or a partial object")
+        if isinstance(value, int | float):
+            return {"freq": value}
+        if isinstance(value, str):
+            try:
+                return {"freq": parse_frequency(value)}
+            except ValueError as exc:
+                raise _custom(str(exc)) from None
+        if isinstance(value, Mapping) and isinstance(value.get("freq"), str):
+            try:
+                return {**value, "freq": parse_frequency(value["freq"])}
+            except ValueError as exc:
+                raise _custom(str(exc)) from None
+        return value
+
+
+class ToneSpec(BaseModel):
+    """A tone: a sum of sine partials at a peak volume, with its WAV format.
+
+    Examples
+    --------
+    >>> spec = ToneSpec(frequencies=[440, "C#5"], volume="-20dB", duration=2.0)
+    >>> spec.frames
+    88200
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    frequencies: tuple[Partial, ...] = Field(
+        min_length=1,
+        max_length=MAX_PARTIALS,
+        description="Partials: Hz, note names ('A4', 'C#5+15c'), 'midi:69', or objects.",
+    )
+    volume: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Peak of the mix, linear 0..1 (or dBFS text such as '-20dB').",
+    )
+    duration: float = Field(default=1.0, gt=0, allow_inf_nan=False, description="Seconds.")
+    sample_rate: int = Field(default=44_100, ge=MIN_SAMPLE_RATE, le=MAX_SAMPLE_RATE)
+    bits_per_sample: BitDepth = Field(default=16, description="8, 16, 24, 32 or 'float32'.")
+    number_of_channels: int = Field(default=1, ge=1, le=MAX_CHANNELS)
+    fade_in: float = Field(default=DEFAULT_FADE_S, ge=0, allow_inf_nan=False, description="s")
+    fade_out: float = Field(default=DEFAULT_FADE_S, ge=0, allow_inf_nan=False, description="s")
+    dither: bool = Field(default=False, description="TPDF dither (integer depths ≤ 16 bits).")
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise spec_error(exc) from None
+
+    @classmethod
+    def parse(cls, data: ToneSpec | Mapping[str, Any] | str | bytes) -> Self:
+        """Build a spec from a mapping or JSON text; raise :class:`InvalidSpecError` if invalid."""
+        if isinstance(data, cls):
+            return data
+        try:
+            if isinstance(data, str | bytes):
+                return cls.model_validate_json(data)
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise spec_error(exc) from None
+
+    @field_validator("volume", mode="before")
+    @classmethod
+    def _volume_from_db(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return parse_volume(value)
+            except ValueError as exc:
+                raise _custom(str(exc)) from None
+        return value
+
+    @field_validator("bits_per_sample", mode="before")
+    @classmethod
+    def _bits_from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in {"float", "float32", "f32", "32f"}:
+                return "float32"
+            if text.isdigit():
+                return int(text)
+        return value
+
+    @model_validator(mode="after")
+    def _check_cross_field_limits(self) -> Self:
+        problems: list[FieldProblem] = []
+        nyquist = self.sample_rate / 2
+        for i, partial in enumerate(self.frequencies):
+            if partial.freq >= nyquist:
+                problems.append(
+                    FieldProblem(
+                        f"frequencies[{i}].freq",
+                        f"{partial.freq:g} Hz must be below the Nyquist frequency "
+                        f"{nyquist:g} Hz (sample_rate/2)",
+                    )
+                )
+            if partial.channel is not None and partial.channel >= self.number_of_channels:
+                problems.append(
+                    FieldProblem(
+                        f"frequencies[{i}].channel",
+                        f"channel {partial.channel} must be below number_of_channels "
+                        f"({self.number_of_channels})",
+                    )
+                )
+        if self.frames < 1:
+            problems.append(
+                FieldProblem("duration", f"must last at least one sample (1/{self.sample_rate} s)")
+            )
+        if self.fade_in + self.fade_out > self.duration:
+            problems.append(
+                FieldProblem(
+                    "fade_in",
+                    f"fade_in + fade_out ({self.fade_in + self.fade_out:g} s) must not exceed "
+                    f"duration ({self.duration:g} s)",
+                )
+            )
+        if problems:
+            raise InvalidSpecError(problems)
+        return self
+
+    @property
+    def frames(self) -> int:
+        """Number of sample frames: ``round(duration * sample_rate)``."""
+        return round(self.duration * self.sample_rate)
+
+    def canonical_json(self) -> str:
+        """Compact JSON with sorted keys: the same sound always gives the same text."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    @cached_property
+    def spec_hash(self) -> str:
+        """sha256 of :meth:`canonical_json`: the cache key of the rendered file."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    @property
+    def seed(self) -> int:
+        """Seed for anything random (dither), derived from the spec so output is reproducible."""
+        return int(self.spec_hash[:16], 16)
+
+    def with_changes(self, **changes: Any) -> ToneSpec:
+        """A validated copy with some fields changed (``model_copy`` would skip validation)."""
+        return type(self).parse({**self.model_dump(), **changes})
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "spec"
+
+
+def describe_problems(errors: list[Any]) -> list[FieldProblem]:
+    """Turn pydantic error dicts into field problems, one message naming field and limit.
+
+    Used by :class:`ToneSpec` and by the service's 422 handler, so the wording is
+    the same everywhere.
+    """
+    problems: list[FieldProblem] = []
+    for error in errors:
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, InvalidSpecError):
+            problems.extend(cause.problems)
+            continue
+        loc = tuple(part for part in error.get("loc", ()) if part not in {"body"})
+        message = str(error.get("msg", "invalid"))
+        message = message.removeprefix("Value error, ")
+        if error.get("type") == "extra_forbidden":
+            message = "is not a known field"
+        elif "input" in error and error.get("type") not in {"missing", "wavekit"}:
+            shown = repr(error["input"])
+            message += f" (got {shown[:60]})"
+        problems.append(FieldProblem(_field_path(loc), message))
+    return problems
+
+
+def spec_error(exc: ValidationError) -> InvalidSpecError:
+    """Translate a pydantic ``ValidationError`` into :class:`InvalidSpecError`."""
+    return InvalidSpecError(describe_problems(list(exc.errors())))
