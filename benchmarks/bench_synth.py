@@ -69,9 +69,13 @@ def bench_60s(tmp: Path, repeat: int) -> None:
     t_bytes = median_seconds(lambda: to_bytes(SPEC_60S), repeat)
     t_file = median_seconds(lambda: write(SPEC_60S, tmp / "w.wav"), repeat)
     print(f"60 s 44.1 kHz stereo 16-bit 440+445 Hz ({samples:,} samples = frames × channels)")
-    print(f"  bare float32 np.sin       {t_sin * 1e3:8.1f} ms  {samples / t_sin / 1e6:7.1f} M samples/s")
-    print(f"  wavekit to_bytes          {t_bytes * 1e3:8.1f} ms  {samples / t_bytes / 1e6:7.1f} M samples/s")
-    print(f"  wavekit write (file)      {t_file * 1e3:8.1f} ms  {samples / t_file / 1e6:7.1f} M samples/s")
+    for name, seconds in [
+        ("bare float32 np.sin", t_sin),
+        ("wavekit to_bytes", t_bytes),
+        ("wavekit write (file)", t_file),
+    ]:
+        rate = samples / seconds / 1e6
+        print(f"  {name:25s} {seconds * 1e3:8.1f} ms  {rate:7.1f} M samples/s")
     print(f"  throughput vs np.sin      {t_sin / t_file:8.2f}×  (goal ≥ 0.5, file write)")
     sox = shutil.which("sox")
     if sox is None:
