@@ -193,5 +193,9 @@ def demo(
     typer.echo(f"inspect it with: wavekit info {path}")
 
 
+from wavekit.analytics.commands import register as _register_analytics  # noqa: E402
+
+_register_analytics(app)
+
 if __name__ == "__main__":  # pragma: no cover
     app()

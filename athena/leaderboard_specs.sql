@@ -1,0 +1,106 @@
+-- Most-downloaded specs: tones whose download (GET .../download or .../chunks/...) succeeded,
+-- grouped by the spec of the POST /waves that created them (joined on request_id).
+-- requests = distinct downloaded request_ids; bytes = bytes_out of the download events.
+-- Blobs live at most two days, so the creating request is looked up from :lookback_dt
+-- (three days before the previous period), which keeps that side pruned too.
+-- Ranked by :metric ('requests' or 'bytes'); ties share a rank. Window [:start_ts, :end_ts);
+-- the previous period [:prev_start_ts, :start_ts) gives prev_value and rank_change.
+WITH downloads AS (
+    SELECT r.request_id, r.ts, r.bytes_out
+    FROM requests_enriched AS r
+    WHERE r.dt BETWEEN :prev_start_dt AND :end_dt
+      AND r.ts >= CAST(:prev_start_ts AS timestamp)
+      AND r.ts < CAST(:end_ts AS timestamp)
+      AND r.is_download
+      AND r.request_id IS NOT NULL
+),
+tones AS (
+    SELECT DISTINCT
+        r.request_id,
+        array_sort(r.frequencies) AS frequencies,
+        r.duration_s,
+        r.sample_rate,
+        r.bits_per_sample,
+        r.channels,
+        r.volume
+    FROM requests_enriched AS r
+    WHERE r.dt BETWEEN :lookback_dt AND :end_dt
+      AND r.ts < CAST(:end_ts AS timestamp)
+      AND r.is_tone_request
+),
+totals AS (
+    SELECT
+        t.frequencies,
+        t.duration_s,
+        t.sample_rate,
+        t.bits_per_sample,
+        t.channels,
+        t.volume,
+        count(DISTINCT CASE WHEN d.ts >= CAST(:start_ts AS timestamp) THEN d.request_id END)
+            AS requests,
+        CAST(sum(CASE WHEN d.ts >= CAST(:start_ts AS timestamp) THEN d.bytes_out ELSE 0 END)
+            AS bigint) AS bytes,
+        count(DISTINCT CASE WHEN d.ts < CAST(:start_ts AS timestamp) THEN d.request_id END)
+            AS prev_requests,
+        CAST(sum(CASE WHEN d.ts < CAST(:start_ts AS timestamp) THEN d.bytes_out ELSE 0 END)
+            AS bigint) AS prev_bytes
+    FROM downloads AS d
+    JOIN tones AS t ON d.request_id = t.request_id
+    GROUP BY t.frequencies, t.duration_s, t.sample_rate, t.bits_per_sample, t.channels, t.volume
+),
+scored AS (
+    SELECT
+        frequencies,
+        duration_s,
+        sample_rate,
+        bits_per_sample,
+        channels,
+        volume,
+        requests,
+        bytes,
+        CASE WHEN :metric = 'bytes' THEN bytes ELSE requests END AS value,
+        CASE WHEN :metric = 'bytes' THEN prev_bytes ELSE prev_requests END AS prev_value
+    FROM totals
+),
+ranked AS (
+    SELECT scored.*, rank() OVER (ORDER BY value DESC) AS rank
+    FROM scored
+    WHERE value > 0
+),
+previous AS (
+    SELECT
+        frequencies,
+        duration_s,
+        sample_rate,
+        bits_per_sample,
+        channels,
+        volume,
+        rank() OVER (ORDER BY prev_value DESC) AS prev_rank
+    FROM scored
+    WHERE prev_value > 0
+)
+SELECT
+    c.rank,
+    c.frequencies,
+    c.duration_s,
+    c.sample_rate,
+    c.bits_per_sample,
+    c.channels,
+    c.volume,
+    c.value,
+    c.requests,
+    c.bytes,
+    c.prev_value,
+    p.prev_rank,
+    p.prev_rank - c.rank AS rank_change
+FROM ranked AS c
+LEFT JOIN previous AS p
+    ON c.frequencies = p.frequencies
+    AND c.duration_s = p.duration_s
+    AND c.sample_rate = p.sample_rate
+    AND c.bits_per_sample = p.bits_per_sample
+    AND c.channels = p.channels
+    AND c.volume = p.volume
+WHERE c.rank <= :n
+ORDER BY
+    c.rank, c.frequencies, c.duration_s, c.sample_rate, c.bits_per_sample, c.channels, c.volume

@@ -1,0 +1,39 @@
+-- The request-log events (DESIGN.md §4) as an external table over the Parquet lake.
+-- Partition projection on dt (UTC day, yyyy-MM-dd) means new days are queryable at once,
+-- with no crawler and no MSCK REPAIR. The runner replaces {lake_uri} (for example
+-- s3://my-bucket/events/) before submitting; locally this file defines the same columns
+-- over <lake>/dt=*/*.parquet.
+CREATE EXTERNAL TABLE IF NOT EXISTS events (
+    event_id string,
+    ts timestamp,
+    route string,
+    method string,
+    status_code int,
+    latency_ms double,
+    request_id string,
+    client_id string,
+    origin string,
+    frequencies array<double>,
+    duration_s double,
+    sample_rate int,
+    bits_per_sample int,
+    channels int,
+    volume double,
+    bytes_out bigint,
+    error_code string,
+    region string,
+    cold_start boolean
+)
+PARTITIONED BY (dt string)
+STORED AS PARQUET
+LOCATION '{lake_uri}'
+TBLPROPERTIES (
+    'projection.enabled' = 'true',
+    'projection.dt.type' = 'date',
+    'projection.dt.format' = 'yyyy-MM-dd',
+    'projection.dt.range' = '2024-01-01,NOW',
+    'projection.dt.interval' = '1',
+    'projection.dt.interval.unit' = 'DAYS',
+    'storage.location.template' = '{lake_uri}dt=${dt}/',
+    'parquet.compression' = 'ZSTD'
+)

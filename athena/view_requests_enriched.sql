@@ -1,0 +1,38 @@
+-- One row per event with the derived keys the leaderboards and usage queries share.
+-- chord: the sorted set of distinct frequencies; audio_bytes: the PCM bytes the spec
+-- implies (frames × channels × bytes per sample; bits_per_sample / 8 is integer division);
+-- is_tone_request: an accepted POST /waves; is_download: a successful download or chunk.
+-- Views take no parameters: every query on top filters on dt, which Athena and DuckDB
+-- push through the view to prune partitions.
+CREATE OR REPLACE VIEW requests_enriched AS
+SELECT
+    e.event_id,
+    e.ts,
+    e.dt,
+    e.route,
+    e.method,
+    e.status_code,
+    e.latency_ms,
+    e.request_id,
+    e.client_id,
+    e.origin,
+    e.frequencies,
+    e.duration_s,
+    e.sample_rate,
+    e.bits_per_sample,
+    e.channels,
+    e.volume,
+    e.bytes_out,
+    e.error_code,
+    e.region,
+    e.cold_start,
+    date_trunc('hour', e.ts) AS hour,
+    hour(e.ts) AS hour_of_day,
+    e.status_code < 400 AS success,
+    e.route = 'POST /waves' AND e.status_code BETWEEN 200 AND 299 AS is_tone_request,
+    (e.route LIKE '% /waves/%/download' OR e.route LIKE '% /waves/%/chunks/%')
+        AND e.status_code < 400 AS is_download,
+    array_sort(array_distinct(e.frequencies)) AS chord,
+    CAST(round(e.duration_s * e.sample_rate) AS bigint) * e.channels
+        * (e.bits_per_sample / 8) AS audio_bytes
+FROM events AS e

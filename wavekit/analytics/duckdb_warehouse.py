@@ -1,0 +1,204 @@
+"""DuckDB over the local Parquet lake: the same Athena SQL, transpiled by sqlglot.
+
+The DDL (``athena/table_events.sql``) becomes a DuckDB view over
+``<lake>/dt=*/*.parquet`` with hive partitioning (``dt`` kept as text, as in Athena),
+each column cast to the DDL's type; the views are transpiled and created; every query
+runs in a UTC session with profiling on, so results report the bytes and files read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from wavekit.analytics import sql as catalog
+from wavekit.analytics.errors import LakeNotFoundError, QueryError
+from wavekit.analytics.sql import ParamValue, TableDefinition
+from wavekit.analytics.warehouse import QueryResult, normalise_frame
+from wavekit.errors import MissingExtraError
+
+
+def _duckdb() -> Any:
+    try:
+        import duckdb
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise MissingExtraError("duckdb", "analytics") from exc
+    return duckdb
+
+
+class DuckDBWarehouse:
+    """The local warehouse: an in-memory DuckDB reading the Parquet lake in place.
+
+    Parameters
+    ----------
+    lake
+        The lake directory (``<lake>/dt=YYYY-MM-DD/*.parquet``); it must exist, but may
+        be empty (queries then return no rows).
+    threads
+        DuckDB worker threads; ``None`` lets DuckDB use every core.
+
+    Raises
+    ------
+    LakeNotFoundError
+        If ``lake`` is not a directory.
+    """
+
+    engine = "duckdb"
+
+    def __init__(self, lake: str | os.PathLike[str], *, threads: int | None = None) -> None:
+        self.lake = Path(lake)
+        if not self.lake.is_dir():
+            raise LakeNotFoundError(
+                f"event lake {str(self.lake)!r} does not exist; create one with "
+                f"`wavekit traffic --out {self.lake}` or point --lake at the service's lake"
+            )
+        duckdb = _duckdb()
+        self._lock = threading.Lock()
+        self._con = duckdb.connect(database=":memory:")
+        self._con.execute("SET TimeZone = 'UTC'")
+        if threads is not None:
+            self._con.execute(f"SET threads = {int(threads)}")
+        self._con.execute("SET enable_profiling = 'no_output'")
+        self.table = catalog.parse_table_ddl(catalog.load(catalog.names(catalog.TABLE_PREFIX)[0]))
+        self.schema: dict[str, dict[str, str]] = {
+            self.table.name: dict(self.table.columns + self.table.partitions)
+        }
+        self._empty_view = False
+        self._create_table_view()
+        for name in catalog.names(catalog.VIEW_PREFIX):
+            text = catalog.load(name)
+            self._execute(name, catalog.to_duckdb(text, self.schema), {})
+            self.schema[catalog.view_name(text)] = catalog.select_columns(text, self.schema)
+
+    # --- set-up -------------------------------------------------------------------------
+
+    def _glob(self) -> str:
+        return str(self.lake / "dt=*" / "*.parquet").replace("'", "''")
+
+    def _has_files(self) -> bool:
+        return any(self.lake.glob("dt=*/*.parquet"))
+
+    def _create_table_view(self) -> None:
+        definition: TableDefinition = self.table
+        types = definition.duckdb_types()
+        casts = ", ".join(
+            f'CAST("{column}" AS {types[column]}) AS "{column}"' for column, _ in definition.columns
+        )
+        partitions = ", ".join(f'"{column}"' for column, _ in definition.partitions)
+        if self._has_files():
+            hive_types = ", ".join(
+                f"'{column}': '{types[column]}'" for column, _ in definition.partitions
+            )
+            source = (
+                f"read_parquet('{self._glob()}', hive_partitioning = true, "
+                f"hive_types = {{{hive_types}}})"
+            )
+            body = f"SELECT {casts}, {partitions} FROM {source}"
+            self._empty_view = False
+        else:
+            nulls = ", ".join(
+                f'CAST(NULL AS {types[column]}) AS "{column}"'
+                for column, _ in definition.columns + definition.partitions
+            )
+            body = f"SELECT {nulls} WHERE false"
+            self._empty_view = True
+        self._con.execute(f'CREATE OR REPLACE VIEW "{definition.name}" AS {body}')
+
+    # --- running ------------------------------------------------------------------------
+
+    def run(self, name: str, params: Mapping[str, ParamValue] | None = None) -> QueryResult:
+        """Run ``athena/<name>.sql``; see :meth:`run_sql`."""
+        return self.run_sql(catalog.load(name), params, name=name)
+
+    def run_sql(
+        self, sql: str, params: Mapping[str, ParamValue] | None = None, *, name: str = "adhoc"
+    ) -> QueryResult:
+        """Transpile Athena SQL to DuckDB, bind ``params`` and run it over the lake.
+
+        Parameters
+        ----------
+        sql
+            One Athena-dialect statement with ``:name`` placeholders.
+        params
+            Values for the placeholders (extra keys are ignored).
+        name
+            How errors and results name the query.
+
+        Returns
+        -------
+        QueryResult
+            The frame, plus ``bytes_scanned`` and ``files_read`` from DuckDB's profiler.
+
+        Raises
+        ------
+        ParameterError, UnsupportedSQLError, QueryError
+        """
+        bound = catalog.bind(sql, params)
+        translated = catalog.to_duckdb(sql, self.schema)
+        if self._empty_view and self._has_files():
+            self._create_table_view()
+        started = time.perf_counter()
+        frame = self._execute(name, translated, bound)
+        elapsed = time.perf_counter() - started
+        profile = self._profile()
+        return QueryResult(
+            name=name,
+            engine=self.engine,
+            frame=normalise_frame(frame),
+            elapsed_s=elapsed,
+            bytes_scanned=profile[0],
+            files_read=profile[1],
+            files_count=profile[2],
+            sql=translated,
+        )
+
+    def _execute(self, name: str, sql: str, params: Mapping[str, object]) -> Any:
+        duckdb = _duckdb()
+        with self._lock:
+            try:
+                relation = (
+                    self._con.execute(sql, dict(params)) if params else self._con.execute(sql)
+                )
+                return relation.df() if relation.description else None
+            except duckdb.Error as exc:
+                raise QueryError(self.engine, name, str(exc).splitlines()[0]) from exc
+
+    def _profile(self) -> tuple[int | None, tuple[str, ...], int]:
+        """Bytes read, file names listed (DuckDB abbreviates long lists) and files read."""
+        with self._lock:
+            try:
+                info = json.loads(self._con.get_profiling_information(format="json"))
+            except Exception:  # pragma: no cover - profiling output is best-effort
+                return None, (), 0
+        files: list[str] = []
+        counted = 0
+
+        def walk(node: Mapping[str, Any]) -> None:
+            nonlocal counted
+            extra = node.get("extra_info", {})
+            counted += int(extra.get("Total Files Read", 0) or 0)
+            listed = extra.get("Filename(s)")
+            if listed:
+                files.extend(f.strip() for f in str(listed).split(",") if f.strip())
+            for child in node.get("children", []):
+                walk(child)
+
+        for operator in info.get("operator", []):
+            walk(operator)
+        read = info.get("io", {}).get("total_bytes_read")
+        return (int(read) if read is not None else None), tuple(sorted(set(files))), counted
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> DuckDBWarehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,344 @@
+"""Leaderboards (top frequencies, chords, clients, downloaded specs) and usage reports.
+
+A board is ``<kind>_by_<metric>``: kind picks the SQL file
+(``athena/leaderboard_<kind>.sql``), metric (``requests`` or ``bytes``) what it ranks by.
+Each entry carries its rank, the key, both measures, and, against the previous period of
+the same length, ``prev_value``, ``prev_rank`` and ``rank_change`` (positive = moved up,
+null = new on the board). Ties share a rank, so a board may hold more than ``n`` rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from wavekit.analytics.costs import DEFAULT_PRICES, Prices
+from wavekit.analytics.errors import ParameterError, UnknownBoardError, UnknownQueryError
+from wavekit.analytics.sql import ParamValue
+from wavekit.analytics.warehouse import QueryResult, Warehouse, utc_now
+from wavekit.analytics.windows import Period, period, span
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+METRICS: tuple[str, ...] = ("requests", "bytes")
+KINDS: dict[str, tuple[str, ...]] = {
+    "frequencies": ("frequency",),
+    "chords": ("chord",),
+    "clients": ("client_id",),
+    "specs": (
+        "frequencies",
+        "duration_s",
+        "sample_rate",
+        "bits_per_sample",
+        "channels",
+        "volume",
+    ),
+}
+"""Board kind → the key columns its SQL returns."""
+
+BOARDS: tuple[str, ...] = tuple(f"{kind}_by_{metric}" for kind in KINDS for metric in METRICS)
+"""Every board name: frequencies_by_requests, frequencies_by_bytes, ..., specs_by_bytes."""
+
+ARRAY_KEYS = frozenset({"chord", "frequencies"})
+ENTRY_COLUMNS = ("rank", "value", "requests", "bytes", "prev_value", "prev_rank", "rank_change")
+DEFAULT_N = 10
+
+USAGE_QUERIES: tuple[str, ...] = (
+    "requests_per_hour",
+    "requests_per_day",
+    "latency_by_route",
+    "errors_by_code",
+    "bytes_served",
+    "cold_starts",
+    "unique_clients",
+    "lambda_cost",
+)
+"""Usage reports; each is ``athena/usage_<name>.sql``."""
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    name: str
+    kind: str
+    metric: str
+
+    @property
+    def query(self) -> str:
+        return f"leaderboard_{self.kind}"
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return KINDS[self.kind]
+
+
+def board_spec(board: str) -> BoardSpec:
+    """Parse a board name; :class:`UnknownBoardError` lists the valid ones."""
+    if board not in BOARDS:
+        raise UnknownBoardError(board, BOARDS)
+    kind, metric = board.rsplit("_by_", 1)
+    return BoardSpec(board, kind, metric)
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """One computed board: entries plus the window it covers and when it was computed."""
+
+    board: str
+    window: str
+    n: int
+    start: dt.datetime
+    end: dt.datetime
+    computed_at: dt.datetime
+    entries: tuple[dict[str, Any], ...]
+    engine: str = ""
+    bytes_scanned: int | None = None
+    key_columns: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (ISO timestamps); :meth:`from_dict` reverses it."""
+        return {
+            "board": self.board,
+            "window": self.window,
+            "n": self.n,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "computed_at": self.computed_at.isoformat(),
+            "engine": self.engine,
+            "bytes_scanned": self.bytes_scanned,
+            "key_columns": list(self.key_columns),
+            "entries": [dict(e) for e in self.entries],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Leaderboard:
+        return cls(
+            board=data["board"],
+            window=data["window"],
+            n=int(data["n"]),
+            start=dt.datetime.fromisoformat(data["start"]),
+            end=dt.datetime.fromisoformat(data["end"]),
+            computed_at=dt.datetime.fromisoformat(data["computed_at"]),
+            entries=tuple(dict(e) for e in data["entries"]),
+            engine=data.get("engine", ""),
+            bytes_scanned=data.get("bytes_scanned"),
+            key_columns=tuple(data.get("key_columns", ())),
+        )
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_csv(self) -> str:
+        """One row per entry; list-valued keys (chords) as JSON arrays."""
+        columns = ["rank", *self.key_columns, *ENTRY_COLUMNS[1:]]
+        return rows_to_csv(columns, self.entries)
+
+    def to_frame(self) -> pd.DataFrame:
+        from wavekit.analytics.warehouse import pandas
+
+        columns = ["rank", *self.key_columns, *ENTRY_COLUMNS[1:]]
+        return pandas().DataFrame(list(self.entries), columns=columns)
+
+
+def _plain(value: Any) -> Any:
+    """numpy/pandas scalars → JSON-safe Python values (NaN/NA → None)."""
+    import numpy as np
+
+    if value is None:
+        return None
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer | int):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return None if math.isnan(value) else float(value)
+    try:
+        from wavekit.analytics.warehouse import pandas
+
+        if pandas().isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _parse_array_text(text: str) -> Any:
+    """Athena returns arrays as text (``[440.0, 445.0]``); turn those back into lists."""
+    if len(text) >= 2 and text[0] == "[" and text[-1] == "]":
+        inner = text[1:-1].strip()
+        try:
+            return [float(part) for part in inner.split(",")] if inner else []
+        except ValueError:
+            return text
+    return text
+
+
+def _integral(value: Any) -> Any:
+    return None if value is None else int(value)
+
+
+def compute_leaderboard(
+    warehouse: Warehouse,
+    board: str,
+    window: str = "all",
+    *,
+    n: int = DEFAULT_N,
+    now: dt.datetime | None = None,
+    clock: Any = utc_now,
+) -> Leaderboard:
+    """Run one board's SQL for one window.
+
+    Parameters
+    ----------
+    warehouse
+        Where to run (DuckDB locally, Athena on AWS).
+    board
+        One of :data:`BOARDS`.
+    window
+        ``month``, ``year`` or ``all`` (see :mod:`wavekit.analytics.windows`).
+    n
+        Top ``n`` ranks (ties at the edge are all kept).
+    now
+        End of the window; ``clock()`` when omitted.
+    clock
+        Gives ``computed_at`` (and ``now`` if omitted); inject one in tests.
+
+    Raises
+    ------
+    UnknownBoardError, InvalidWindowError, ParameterError, QueryError
+    """
+    spec = board_spec(board)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ParameterError(f"n must be a positive integer, got {n!r}")
+    resolved = period(window, now if now is not None else clock())
+    params: dict[str, ParamValue] = {**resolved.params(), "n": n, "metric": spec.metric}
+    result = warehouse.run(spec.query, params)
+    columns = ("rank", *spec.key_columns, *ENTRY_COLUMNS[1:])
+    records = result.frame.to_dict(orient="records")
+    entries = []
+    for record in records:
+        entry = {column: _plain(record.get(column)) for column in columns}
+        for column in ARRAY_KEYS.intersection(spec.key_columns):
+            if isinstance(entry[column], str):
+                entry[column] = _parse_array_text(entry[column])
+        for column in ENTRY_COLUMNS:
+            entry[column] = _integral(entry[column])
+        entries.append(entry)
+    return Leaderboard(
+        board=board,
+        window=resolved.window,
+        n=n,
+        start=resolved.start,
+        end=resolved.end,
+        computed_at=clock(),
+        entries=tuple(entries),
+        engine=result.engine,
+        bytes_scanned=result.bytes_scanned,
+        key_columns=spec.key_columns,
+    )
+
+
+def usage(
+    warehouse: Warehouse,
+    name: str,
+    window: str | None = "month",
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    prices: Prices = DEFAULT_PRICES,
+) -> QueryResult:
+    """Run one usage report over a window, or over an explicit ``[start, end)``.
+
+    Parameters
+    ----------
+    warehouse
+        Where to run.
+    name
+        One of :data:`USAGE_QUERIES`.
+    window
+        ``month``, ``year`` or ``all``; ignored when ``start`` and ``end`` are given.
+    start, end
+        An explicit UTC-comparable span (both aware datetimes).
+    now
+        End of ``window``; the current time when omitted.
+    prices
+        Price constants bound into the cost report.
+
+    Raises
+    ------
+    UnknownQueryError, InvalidWindowError, ParameterError, QueryError
+    """
+    if name not in USAGE_QUERIES:
+        raise UnknownQueryError(name, USAGE_QUERIES)
+    resolved = resolve(window, start=start, end=end, now=now)
+    params: dict[str, ParamValue] = {**resolved.params(), **prices.lambda_params()}
+    return warehouse.run(f"usage_{name}", params)
+
+
+def resolve(
+    window: str | None,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> Period:
+    """A :class:`Period` from a window name or an explicit span."""
+    if start is not None or end is not None:
+        if start is None or end is None:
+            raise ParameterError("give both start and end, or neither")
+        return span(start, end)
+    return period(window or "all", now if now is not None else utc_now())
+
+
+def rows_to_csv(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(c)) for c in columns])
+    return out.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return json.dumps(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A result frame as JSON-safe records (ISO timestamps, lists, None for missing)."""
+    records = []
+    for record in frame.to_dict(orient="records"):
+        row = {}
+        for key, value in record.items():
+            if hasattr(value, "isoformat"):
+                row[str(key)] = value.isoformat()
+            else:
+                row[str(key)] = _plain(value)
+        records.append(row)
+    return records
+
+
+def frame_to_json(frame: pd.DataFrame, indent: int | None = 2) -> str:
+    """Export a usage (or any result) frame as a JSON array of records."""
+    return json.dumps(frame_records(frame), indent=indent)
+
+
+def frame_to_csv(frame: pd.DataFrame) -> str:
+    """Export a result frame as CSV (lists as JSON arrays, ISO timestamps)."""
+    return rows_to_csv([str(c) for c in frame.columns], frame_records(frame))
