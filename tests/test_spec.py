@@ -106,6 +106,7 @@ BASE = {"frequencies": [440.0], "sample_rate": 44_100, "duration": 1.0}
         ({"volume": "loud"}, "volume", "dBFS"),
         ({"duration": 0}, "duration", "greater than 0"),
         ({"duration": math.inf}, "duration", "finite"),
+        ({"duration": 1.7e307}, "duration", "less than or equal to 10000000"),
         ({"duration": 1e-6}, "duration", "at least one sample"),
         ({"sample_rate": 7_999}, "sample_rate", "8000"),
         ({"sample_rate": 192_001}, "sample_rate", "192000"),

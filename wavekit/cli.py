@@ -95,12 +95,12 @@ def synth(
     from wavekit.wavfile import Container
 
     spec = ToneSpec(
-        frequencies=[_number_or_text(f) for f in freq],
+        frequencies=[number_or_text(f) for f in freq],
         duration=duration,
         sample_rate=rate,
         bits_per_sample=bits,
         number_of_channels=channels,
-        volume=_number_or_text(volume),
+        volume=number_or_text(volume),
         fade_in=fade_in,
         fade_out=fade_out,
         dither=dither,
@@ -116,7 +116,7 @@ def synth(
     )
 
 
-def _number_or_text(value: str) -> float | str:
+def number_or_text(value: str) -> float | str:
     try:
         return float(value)
     except ValueError:
@@ -192,6 +192,10 @@ def demo(
     typer.echo(f"demo chord (A4 C#5 E5, 3 s, stereo) written to {path.resolve()}")
     typer.echo(f"inspect it with: wavekit info {path}")
 
+
+from wavekit.service.commands import register as _register_service  # noqa: E402
+
+_register_service(app)
 
 from wavekit.analytics.commands import register as _register_analytics  # noqa: E402
 

@@ -6,7 +6,16 @@ can catch the whole family in one place::
     WavekitError
     ├── InvalidSpecError (also ValueError)      a tone spec broke a field's limit
     ├── AudioFormatError (also ValueError)      a WAV/FLAC cannot be written or read as asked
-    └── MissingExtraError (also ImportError)    an optional dependency is not installed
+    ├── MissingExtraError (also ImportError)    an optional dependency is not installed
+    ├── BackendError                            a storage/queue backend failed (maybe transient)
+    └── JobError                                a WAV job cannot do what was asked (HTTP 4xx)
+        ├── JobNotFoundError                    no such request_id            404
+        ├── JobNotReadyError                    still in progress             409 + Retry-After
+        ├── JobFailedError                      synthesis failed              409
+        ├── JobGoneError                        downloaded or expired         410
+        ├── ChunkOutOfRangeError                offset_num past the end       416
+        ├── IdempotencyConflictError            key reused with another spec  409
+        └── RateLimitedError                    too many requests             429 + Retry-After
 
 Adapters translate third-party errors (pydantic, soundfile, ...) into these; only the
 CLI and, later, the HTTP layer turn them into exit codes or status codes.
@@ -61,3 +70,61 @@ class MissingExtraError(WavekitError, ImportError):
             f"{module!r} is not installed; install it with: pip install 'wavekit[{extra}]'"
         )
         self.extra = extra
+
+
+class BackendError(WavekitError):
+    """A blob store, job table, queue or event sink failed; ``transient`` means retry."""
+
+    def __init__(self, message: str, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class JobError(WavekitError):
+    """A request about a WAV job that cannot be served as asked.
+
+    ``status_code`` is the HTTP status the API answers with, ``code`` a stable short
+    name (also the ``error_code`` of the request-log event).
+    """
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class JobNotFoundError(JobError):
+    status_code = 404
+    code = "not_found"
+
+
+class JobNotReadyError(JobError):
+    status_code = 409
+    code = "not_ready"
+
+
+class JobFailedError(JobError):
+    status_code = 409
+    code = "job_failed"
+
+
+class JobGoneError(JobError):
+    status_code = 410
+    code = "gone"
+
+
+class ChunkOutOfRangeError(JobError):
+    status_code = 416
+    code = "chunk_out_of_range"
+
+
+class IdempotencyConflictError(JobError):
+    status_code = 409
+    code = "idempotency_conflict"
+
+
+class RateLimitedError(JobError):
+    status_code = 429
+    code = "rate_limited"

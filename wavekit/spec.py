@@ -40,6 +40,8 @@ MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 192_000
 MAX_PARTIALS = 32
 MAX_CHANNELS = 8
+MAX_DURATION_S = 1e7
+"""Practically unlimited, but keeps frame counts finite (10^7 s ≈ 116 days)."""
 DEFAULT_FADE_S = 0.005
 A4_HZ = 440.0
 A4_MIDI = 69
@@ -170,7 +172,13 @@ class ToneSpec(BaseModel):
         allow_inf_nan=False,
         description="Peak of the mix, linear 0..1 (or dBFS text such as '-20dB').",
     )
-    duration: float = Field(default=1.0, gt=0, allow_inf_nan=False, description="Seconds.")
+    duration: float = Field(
+        default=1.0,
+        gt=0,
+        le=MAX_DURATION_S,
+        allow_inf_nan=False,
+        description="Seconds (the library streams any length up to ~116 days).",
+    )
     sample_rate: int = Field(default=44_100, ge=MIN_SAMPLE_RATE, le=MAX_SAMPLE_RATE)
     bits_per_sample: BitDepth = Field(default=16, description="8, 16, 24, 32 or 'float32'.")
     number_of_channels: int = Field(default=1, ge=1, le=MAX_CHANNELS)

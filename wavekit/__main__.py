@@ -1,0 +1,3 @@
+from wavekit.cli import app
+
+app()

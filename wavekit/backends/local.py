@@ -1,0 +1,432 @@
+"""The embedded backend: files on disk, SQLite (WAL) for jobs and the queue, a Parquet lake.
+
+Real code, not a mock: it is what ``wavekit serve`` runs by default. Durability comes
+from SQLite in WAL mode (a ``kill -9`` loses nothing that was committed) and from
+atomic renames for files, so a crash never leaves a half-written blob or Parquet file.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import logging
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from wavekit.backends.ports import Job, JobStatus, QueueMessage, blob_key
+from wavekit.errors import BackendError
+from wavekit.events import RequestEvent, events_table, write_lake_partitions
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    request_id      TEXT PRIMARY KEY,
+    file_id         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    spec_json       TEXT NOT NULL,
+    client_id       TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    bytes           INTEGER,
+    error           TEXT,
+    idempotency_key TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    downloaded_at   TEXT,
+    purged          INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency
+    ON jobs (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at);
+CREATE INDEX IF NOT EXISTS jobs_file ON jobs (file_id);
+CREATE TABLE IF NOT EXISTS queue (
+    request_id    TEXT PRIMARY KEY,
+    visible_at    REAL NOT NULL,
+    receipt       TEXT,
+    receive_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS queue_visible ON queue (visible_at);
+"""
+_JOB_COLUMNS = (
+    "request_id, file_id, status, spec_json, client_id, created_at, updated_at, bytes, "
+    "error, idempotency_key, attempts, downloaded_at, purged"
+)
+
+
+def _ts(value: dt.datetime | None) -> str | None:
+    """ISO-8601 in UTC with fixed width, so text order is time order."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _parse_ts(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
+class SqliteDatabase:
+    """One SQLite file shared by threads: a connection per thread, WAL, busy timeout."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self.run(lambda con: con.executescript(_SCHEMA))  # executescript manages its own tx
+
+    def connection(self) -> sqlite3.Connection:
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: safe against kill -9
+            con.row_factory = sqlite3.Row
+            self._local.con = con
+        return con
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        con = self.connection()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            yield con
+            con.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise BackendError(f"sqlite: {exc}") from exc
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+
+    def run(self, action: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read-only action, translating sqlite errors."""
+        try:
+            return action(self.connection())
+        except sqlite3.Error as exc:
+            raise BackendError(f"sqlite: {exc}") from exc
+
+
+class LocalBlobStore:
+    """Blobs as files under ``root``; stored by atomic rename."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise BackendError(f"blob key escapes the store: {key!r}", transient=False)
+        return path
+
+    def put_file(self, key: str, path: Path) -> int:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(path, target)
+            return target.stat().st_size
+        except OSError as exc:
+            raise BackendError(f"cannot store {key}: {exc}") from exc
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        try:
+            with self._path(key).open("rb") as f:
+                f.seek(start)
+                return f.read(length)
+        except FileNotFoundError as exc:
+            raise BackendError(f"blob {key} is gone", transient=False) from exc
+        except OSError as exc:
+            raise BackendError(f"cannot read {key}: {exc}") from exc
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def presigned_url(self, key: str, expires_s: int, filename: str) -> str | None:
+        return None  # the service serves local files itself, behind a signed token
+
+    def temp_path(self, suffix: str = ".part") -> Path:
+        """A path on the same filesystem, so :meth:`put_file` is a rename."""
+        directory = self.root / ".tmp"
+        directory.mkdir(exist_ok=True)
+        return directory / f"{uuid.uuid4().hex}{suffix}"
+
+    def remove_temp_files(self) -> int:
+        """Delete leftovers of writes interrupted by a crash."""
+        leftovers = list((self.root / ".tmp").glob("*"))
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return len(leftovers)
+
+
+class SqliteJobTable:
+    """Jobs in SQLite; transitions are single conditional UPDATEs (compare-and-set)."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    @staticmethod
+    def _job(row: sqlite3.Row) -> Job:
+        return Job(
+            request_id=row["request_id"],
+            file_id=row["file_id"],
+            status=JobStatus(row["status"]),
+            spec_json=row["spec_json"],
+            client_id=row["client_id"],
+            created_at=_parse_ts(row["created_at"]),  # type: ignore[arg-type]
+            updated_at=_parse_ts(row["updated_at"]),  # type: ignore[arg-type]
+            bytes=row["bytes"],
+            error=row["error"],
+            idempotency_key=row["idempotency_key"],
+            attempts=row["attempts"],
+            downloaded_at=_parse_ts(row["downloaded_at"]),
+            purged=bool(row["purged"]),
+        )
+
+    def create(self, job: Job) -> Job:
+        with self.db.transaction() as con:
+            if job.idempotency_key is not None:
+                row = con.execute(
+                    f"SELECT {_JOB_COLUMNS} FROM jobs WHERE client_id = ? AND idempotency_key = ?",
+                    (job.client_id, job.idempotency_key),
+                ).fetchone()
+                if row is not None:
+                    return self._job(row)
+            con.execute(
+                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    job.request_id,
+                    job.file_id,
+                    job.status.value,
+                    job.spec_json,
+                    job.client_id,
+                    _ts(job.created_at),
+                    _ts(job.updated_at),
+                    job.bytes,
+                    job.error,
+                    job.idempotency_key,
+                    job.attempts,
+                    _ts(job.downloaded_at),
+                    int(job.purged),
+                ),
+            )
+        return job
+
+    def get(self, request_id: str) -> Job | None:
+        row = self.db.run(
+            lambda con: con.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE request_id = ?", (request_id,)
+            ).fetchone()
+        )
+        return None if row is None else self._job(row)
+
+    def transition(
+        self, request_id: str, allowed: Iterable[JobStatus], to: JobStatus, **fields: Any
+    ) -> Job | None:
+        allowed_values = [s.value for s in allowed]
+        values = {k: (_ts(v) if isinstance(v, dt.datetime) else v) for k, v in fields.items()}
+        values.setdefault("updated_at", _ts(dt.datetime.now(dt.UTC)))
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        marks = ",".join("?" * len(allowed_values))
+        with self.db.transaction() as con:
+            row = con.execute(
+                f"UPDATE jobs SET status = ?, {assignments} "
+                f"WHERE request_id = ? AND status IN ({marks}) RETURNING {_JOB_COLUMNS}",
+                (to.value, *values.values(), request_id, *allowed_values),
+            ).fetchone()
+        return None if row is None else self._job(row)
+
+    def add_attempt(self, request_id: str) -> int:
+        with self.db.transaction() as con:
+            row = con.execute(
+                "UPDATE jobs SET attempts = attempts + 1 WHERE request_id = ? RETURNING attempts",
+                (request_id,),
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def in_progress(self) -> list[Job]:
+        rows = self.db.run(
+            lambda con: con.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = ? ORDER BY created_at",
+                (JobStatus.IN_PROGRESS.value,),
+            ).fetchall()
+        )
+        return [self._job(r) for r in rows]
+
+    def expire_older_than(self, cutoff: dt.datetime, now: dt.datetime) -> int:
+        with self.db.transaction() as con:
+            cursor = con.execute(
+                "UPDATE jobs SET status = ?, updated_at = ? WHERE status = ? AND created_at < ?",
+                (JobStatus.EXPIRED.value, _ts(now), JobStatus.READY.value, _ts(cutoff)),
+            )
+        return cursor.rowcount
+
+    def purgeable_blobs(self, downloaded_before: dt.datetime) -> list[str]:
+        rows = self.db.run(
+            lambda con: con.execute(
+                """
+                SELECT file_id FROM jobs WHERE purged = 0
+                GROUP BY file_id
+                HAVING SUM(CASE
+                    WHEN status IN ('in_progress', 'ready') THEN 1
+                    WHEN status = 'downloaded' AND downloaded_at >= ? THEN 1
+                    ELSE 0 END) = 0
+                """,
+                (_ts(downloaded_before),),
+            ).fetchall()
+        )
+        return [blob_key(r["file_id"]) for r in rows]
+
+    def mark_purged(self, keys: Iterable[str]) -> None:
+        file_ids = [(Path(k).stem,) for k in keys]
+        with self.db.transaction() as con:
+            con.executemany(
+                "UPDATE jobs SET purged = 1 "
+                "WHERE file_id = ? AND status NOT IN ('in_progress', 'ready')",
+                file_ids,
+            )
+
+
+class SqliteJobQueue:
+    """A durable at-least-once queue in SQLite with visibility timeouts, like SQS."""
+
+    def __init__(self, db: SqliteDatabase, visibility_timeout_s: float = 300.0) -> None:
+        self.db = db
+        self.visibility_timeout_s = visibility_timeout_s
+        self._arrived = threading.Condition()
+
+    def send(self, request_id: str) -> None:
+        with self.db.transaction() as con:
+            con.execute(
+                "INSERT INTO queue (request_id, visible_at) VALUES (?, ?) "
+                "ON CONFLICT (request_id) DO NOTHING",
+                (request_id, time.time()),
+            )
+        with self._arrived:
+            self._arrived.notify()
+
+    def receive(self, max_messages: int = 1, wait_s: float = 0.0) -> list[QueueMessage]:
+        deadline = time.monotonic() + wait_s
+        while True:
+            messages = self._claim(max_messages)
+            remaining = deadline - time.monotonic()
+            if messages or remaining <= 0:
+                return messages
+            with self._arrived:  # woken by send() in this process; polls for other processes
+                self._arrived.wait(min(remaining, 0.25))
+
+    def _claim(self, max_messages: int) -> list[QueueMessage]:
+        now = time.time()
+        receipt = uuid.uuid4().hex
+        with self.db.transaction() as con:
+            rows = con.execute(
+                """
+                UPDATE queue SET visible_at = ?, receipt = ?, receive_count = receive_count + 1
+                WHERE request_id IN (
+                    SELECT request_id FROM queue WHERE visible_at <= ?
+                    ORDER BY visible_at LIMIT ?)
+                RETURNING request_id, receipt, receive_count
+                """,
+                (now + self.visibility_timeout_s, receipt, now, max_messages),
+            ).fetchall()
+        return [QueueMessage(r["request_id"], r["receipt"], r["receive_count"]) for r in rows]
+
+    def ack(self, message: QueueMessage) -> None:
+        with self.db.transaction() as con:
+            con.execute(
+                "DELETE FROM queue WHERE request_id = ? AND receipt = ?",
+                (message.request_id, message.receipt),
+            )
+
+    def retry_later(self, message: QueueMessage, delay_s: float) -> None:
+        with self.db.transaction() as con:
+            con.execute(
+                "UPDATE queue SET visible_at = ? WHERE request_id = ? AND receipt = ?",
+                (time.time() + delay_s, message.request_id, message.receipt),
+            )
+
+    def depth(self) -> int:
+        return int(self.db.run(lambda con: con.execute("SELECT COUNT(*) FROM queue").fetchone()[0]))
+
+    def make_all_visible(self) -> int:
+        """After a crash nobody holds the in-flight messages: release them now."""
+        with self.db.transaction() as con:
+            return con.execute("UPDATE queue SET visible_at = ?", (time.time(),)).rowcount
+
+
+class ParquetEventSink:
+    """Buffers events in memory and flushes them to the Parquet lake by size and time.
+
+    ``emit`` only appends to a deque (no I/O, never raises). A background thread writes
+    a file per flush under ``lake/dt=YYYY-MM-DD/``; a failed flush keeps the events for
+    the next try, up to ``max_buffered`` (then the oldest are dropped, with a warning).
+    """
+
+    def __init__(
+        self,
+        lake: Path,
+        flush_rows: int = 5000,
+        flush_s: float = 5.0,
+        max_buffered: int = 1_000_000,
+    ) -> None:
+        self.lake = Path(lake)
+        self.flush_rows = flush_rows
+        self.flush_s = flush_s
+        self._buffer: collections.deque[RequestEvent] = collections.deque(maxlen=max_buffered)
+        self._write_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wavekit-events", daemon=True)
+        self._thread.start()
+
+    def emit(self, event: RequestEvent) -> None:
+        try:
+            if len(self._buffer) == self._buffer.maxlen:
+                log.warning("event buffer full: dropping the oldest event")
+            self._buffer.append(event)
+            if len(self._buffer) >= self.flush_rows:
+                self._wake.set()
+        except Exception:  # pragma: no cover - emit must never fail a request
+            log.exception("could not buffer a request-log event")
+
+    def flush(self) -> None:
+        with self._write_lock:
+            batch = [self._buffer.popleft() for _ in range(len(self._buffer))]
+            if not batch:
+                return
+            try:
+                stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+                write_lake_partitions(
+                    events_table(batch), self.lake, f"events-{stamp}-{uuid.uuid4().hex[:8]}"
+                )
+            except Exception:
+                log.exception(
+                    "flushing %d events failed; keeping them for the next try", len(batch)
+                )
+                self._buffer.extendleft(reversed(batch))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.flush_s)
+            self._wake.clear()
+            self.flush()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=30)
+        self.flush()

@@ -1,0 +1,276 @@
+"""The WAV job life cycle, independent of HTTP and of where it runs.
+
+::
+
+    submit ─► in_progress ─► ready ─► downloaded      (download-once)
+                   │           └────► expired          (not downloaded within retention)
+                   └─► failed                          (after max_attempts)
+
+The FastAPI app (local or behind API Gateway), the worker (thread or SQS Lambda) and
+the cleaner (thread or scheduled Lambda) all drive jobs through this one class, so the
+rules live in one place. Files are content-addressed by spec hash: identical specs
+share one blob, which is only deleted once no live job needs it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from wavekit import wavfile
+from wavekit.backends.ports import (
+    BlobStore,
+    EventSink,
+    Job,
+    JobQueue,
+    JobStatus,
+    JobTable,
+    QueueMessage,
+    blob_key,
+)
+from wavekit.errors import (
+    BackendError,
+    ChunkOutOfRangeError,
+    IdempotencyConflictError,
+    InvalidSpecError,
+    JobFailedError,
+    JobGoneError,
+    JobNotFoundError,
+    JobNotReadyError,
+)
+from wavekit.settings import Settings
+from wavekit.spec import ToneSpec
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], dt.datetime]
+RETRY_AFTER_S = 1.0
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One slice of a file for clients behind a response-size limit."""
+
+    data: bytes
+    offset_num: int
+    is_last: bool
+    total_bytes: int
+    chunk_bytes: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CleanReport:
+    expired: int
+    deleted_blobs: int
+
+
+@dataclass
+class Backends:
+    """The four ports wired for one deployment (local or AWS)."""
+
+    blobs: BlobStore
+    jobs: JobTable
+    queue: JobQueue
+    events: EventSink
+
+
+class JobService:
+    """Submit, inspect, download and clean WAV jobs."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        backends: Backends,
+        temp_path: Callable[[], Path],
+        clock: Clock = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.blobs = backends.blobs
+        self.jobs = backends.jobs
+        self.queue = backends.queue
+        self.events = backends.events
+        self.temp_path = temp_path
+        self.clock = clock
+
+    # -- API side ---------------------------------------------------------------------
+
+    def check_limits(self, spec: ToneSpec) -> None:
+        """Service limits beyond the spec's own (the library allows any duration)."""
+        if spec.duration > self.settings.max_duration_s:
+            raise InvalidSpecError.single(
+                "duration",
+                f"must be at most {self.settings.max_duration_s:g} s in the service "
+                f"(got {spec.duration:g})",
+            )
+
+    def submit(self, spec: ToneSpec, client_id: str, idempotency_key: str | None = None) -> Job:
+        """Accept a spec: reuse a stored file for an identical spec, else queue synthesis."""
+        self.check_limits(spec)
+        now = self.clock()
+        file_id = spec.spec_hash
+        stored_size = self.blobs.size(blob_key(file_id))
+        job = Job(
+            request_id=uuid.uuid4().hex,
+            file_id=file_id,
+            status=JobStatus.READY if stored_size is not None else JobStatus.IN_PROGRESS,
+            spec_json=spec.canonical_json(),
+            client_id=client_id,
+            created_at=now,
+            updated_at=now,
+            bytes=stored_size,
+            idempotency_key=idempotency_key,
+        )
+        saved = self.jobs.create(job)
+        if saved.request_id != job.request_id:  # an earlier request with the same key
+            if saved.file_id != file_id:
+                raise IdempotencyConflictError(
+                    "Idempotency-Key: this key was already used with a different spec"
+                )
+            return saved
+        if saved.status is JobStatus.IN_PROGRESS:
+            self.queue.send(saved.request_id)
+        return saved
+
+    def get(self, request_id: str) -> Job:
+        job = self.jobs.get(request_id)
+        if job is None:
+            raise JobNotFoundError(f"request_id: no job {request_id!r}")
+        return job
+
+    def _ready(self, request_id: str) -> Job:
+        """The job if its file can be downloaded now, else the error that says why."""
+        job = self.get(request_id)
+        if job.status is JobStatus.IN_PROGRESS:
+            raise JobNotReadyError("the file is still being made", retry_after=RETRY_AFTER_S)
+        if job.status is JobStatus.FAILED:
+            raise JobFailedError(f"the job failed: {job.error}")
+        if job.status is JobStatus.DOWNLOADED:
+            raise JobGoneError("the file was already downloaded (files download once)")
+        if job.status is JobStatus.EXPIRED:
+            raise JobGoneError(f"the file expired (kept {self.settings.retention_s / 3600:g} h)")
+        if self.blobs.size(job.blob_key) is None:
+            self._resynthesise(job)
+        return job
+
+    def _resynthesise(self, job: Job) -> None:
+        """The shared file vanished (cleaned for another job): make it again."""
+        log.warning("blob of %s is missing; queueing it again", job.request_id)
+        if self.jobs.transition(job.request_id, [JobStatus.READY], JobStatus.IN_PROGRESS):
+            self.queue.send(job.request_id)
+        raise JobNotReadyError("the file is being made again", retry_after=RETRY_AFTER_S)
+
+    def claim_download(self, request_id: str) -> Job:
+        """Mark a ready job downloaded (once) and return it; the caller sends the bytes."""
+        job = self._ready(request_id)
+        claimed = self.jobs.transition(
+            request_id, [JobStatus.READY], JobStatus.DOWNLOADED, downloaded_at=self.clock()
+        )
+        if claimed is None:
+            raise JobGoneError("the file was already downloaded (files download once)")
+        return claimed if claimed.bytes is not None else job
+
+    def read_chunk(self, request_id: str, offset_num: int) -> Chunk:
+        """Chunk ``offset_num`` of the file; the last one marks the job downloaded."""
+        job = self._ready(request_id)
+        size = job.bytes if job.bytes is not None else self.blobs.size(job.blob_key) or 0
+        step = self.settings.chunk_bytes
+        count = max(1, -(-size // step))
+        if offset_num < 0 or offset_num >= count:
+            raise ChunkOutOfRangeError(
+                f"offset_num: must be between 0 and {count - 1} for this file "
+                f"({size} bytes in chunks of {step}), got {offset_num}"
+            )
+        data = self.blobs.read_range(job.blob_key, offset_num * step, step)
+        is_last = offset_num == count - 1
+        if is_last:
+            self.jobs.transition(
+                request_id, [JobStatus.READY], JobStatus.DOWNLOADED, downloaded_at=self.clock()
+            )
+        return Chunk(data, offset_num, is_last, size, step)
+
+    # -- worker side ------------------------------------------------------------------
+
+    def process(self, message: QueueMessage) -> None:
+        """Make the file for one queued job. Idempotent: safe on redelivery.
+
+        A transient failure leaves the message to come back later; after
+        ``max_attempts`` (or at once for a permanent error) the job is marked failed.
+        """
+        job = self.jobs.get(message.request_id)
+        if job is None or job.status is not JobStatus.IN_PROGRESS:
+            self.queue.ack(message)
+            return
+        attempts = self.jobs.add_attempt(job.request_id)
+        try:
+            size = self._make_file(job)
+        except Exception as exc:
+            permanent = isinstance(exc, InvalidSpecError | MemoryError) or (
+                isinstance(exc, BackendError) and not exc.transient
+            )
+            if permanent or attempts >= self.settings.max_attempts:
+                log.exception("job %s failed after %d attempt(s)", job.request_id, attempts)
+                self.jobs.transition(
+                    job.request_id,
+                    [JobStatus.IN_PROGRESS],
+                    JobStatus.FAILED,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                self.queue.ack(message)
+            else:
+                log.warning(
+                    "job %s attempt %d failed (%s); will retry", job.request_id, attempts, exc
+                )
+                self.queue.retry_later(message, min(60.0, 2.0**attempts))
+            return
+        self.jobs.transition(job.request_id, [JobStatus.IN_PROGRESS], JobStatus.READY, bytes=size)
+        self.queue.ack(message)
+
+    def _make_file(self, job: Job) -> int:
+        existing = self.blobs.size(job.blob_key)
+        if existing is not None:  # an identical spec was made already
+            return existing
+        spec = ToneSpec.parse(job.spec_json)
+        path = self.temp_path()
+        try:
+            wavfile.write(spec, path)
+            return self.blobs.put_file(job.blob_key, path)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def recover(self) -> int:
+        """Queue every accepted, unfinished job again (after a crash or restart)."""
+        pending = self.jobs.in_progress()
+        for job in pending:
+            self.queue.send(job.request_id)
+        return len(pending)
+
+    # -- cleaner ----------------------------------------------------------------------
+
+    def clean(self) -> CleanReport:
+        """Expire old ready jobs; delete blobs that no live job needs.
+
+        Downloaded files are kept for the download-URL lifetime, so a client that was
+        just redirected can still fetch its file.
+        """
+        now = self.clock()
+        expired = self.jobs.expire_older_than(
+            now - dt.timedelta(seconds=self.settings.retention_s), now
+        )
+        grace = dt.timedelta(seconds=self.settings.download_url_ttl_s)
+        keys = self.jobs.purgeable_blobs(downloaded_before=now - grace)
+        for key in keys:
+            self.blobs.delete(key)
+        self.jobs.mark_purged(keys)
+        return CleanReport(expired=expired, deleted_blobs=len(keys))

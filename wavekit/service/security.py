@@ -1,0 +1,98 @@
+"""Small security pieces of the local service: signed download tokens and a rate limiter.
+
+Tokens stand in for S3 presigned URLs when files are served locally: an HMAC-SHA256
+over the blob key and an expiry, with a key kept in the data directory (mode 0600).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from wavekit.errors import JobGoneError, RateLimitedError
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The signing key stored at ``path``, created (random, 0600) on first use."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
+        return key
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class DownloadGrant:
+    key: str
+    filename: str
+    expires_at: float
+
+
+def sign_download(key: bytes, grant: DownloadGrant) -> str:
+    payload = _b64(json.dumps(grant.__dict__, separators=(",", ":")).encode())
+    signature = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+    return f"{payload}.{signature}"
+
+
+def verify_download(key: bytes, token: str, now: float | None = None) -> DownloadGrant:
+    """The grant inside a valid, unexpired token; :class:`JobGoneError` otherwise."""
+    payload, _, signature = token.partition(".")
+    expected = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+    if not signature or not hmac.compare_digest(signature, expected):
+        raise JobGoneError("download link: invalid signature")
+    try:
+        grant = DownloadGrant(**json.loads(_unb64(payload)))
+    except (ValueError, TypeError) as exc:
+        raise JobGoneError("download link: malformed") from exc
+    if (time.time() if now is None else now) > grant.expires_at:
+        raise JobGoneError("download link: expired; ask /waves/{request_id}/download again")
+    return grant
+
+
+class RateLimiter:
+    """Token bucket per client: ``rate`` requests per second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int, max_clients: int = 100_000) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.max_clients = max_clients
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, client_id: str, now: float | None = None) -> None:
+        """Take one token or raise :class:`RateLimitedError` with the wait in ``retry_after``."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, last = self._buckets.get(client_id, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[client_id] = (tokens, now)
+                wait = (1.0 - tokens) / self.rate
+                raise RateLimitedError(
+                    f"rate limit: at most {self.rate:g} requests/s per client "
+                    f"(burst {self.burst}); retry in {wait:.1f} s",
+                    retry_after=wait,
+                )
+            if len(self._buckets) >= self.max_clients and client_id not in self._buckets:
+                self._buckets.clear()  # bounded memory; forgetting only loosens the limit
+            self._buckets[client_id] = (tokens - 1.0, now)

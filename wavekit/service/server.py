@@ -1,0 +1,64 @@
+"""Run the service with uvicorn: in the foreground (``wavekit serve``) or in a
+background thread (:class:`LocalServer`, for notebooks, demos and tests)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from wavekit.service.api import create_app
+from wavekit.settings import Settings
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve until interrupted (Ctrl-C shuts down cleanly and flushes events)."""
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+class LocalServer:
+    """The service on ``127.0.0.1`` in a daemon thread; ``port=0`` picks a free port.
+
+    >>> with LocalServer(Settings(data_dir=tmp)) as server:  # doctest: +SKIP
+    ...     WaveClient(server.url).generate({"frequencies": [440]})
+    """
+
+    def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 0) -> None:
+        config = uvicorn.Config(
+            create_app(settings), host=host, port=port, log_level="warning", lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="wavekit-server", daemon=True)
+        self.host = host
+
+    @property
+    def port(self) -> int:
+        socket = self._server.servers[0].sockets[0]
+        return int(socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout_s: float = 30.0) -> LocalServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the wavekit server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
