@@ -1,9 +1,13 @@
 """wavekit: design, serve and analyse synthesised tones.
 
 The public surface is re-exported here; submodules may change freely.
+``wavekit.ToneStudio`` is imported on first use, so ``import wavekit`` stays light
+(no ipywidgets or matplotlib); it needs the ``studio`` extra and is not in ``__all__``
+(a star import must not require an optional extra).
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from wavekit.errors import (
     AudioFormatError,
@@ -15,6 +19,9 @@ from wavekit.errors import (
 from wavekit.spec import Partial, ToneSpec, midi_to_hz, parse_frequency, parse_volume
 from wavekit.synth import blocks, render
 from wavekit.wavfile import read_spec, to_bytes, write
+
+if TYPE_CHECKING:
+    from wavekit.studio import ToneStudio as ToneStudio
 
 try:
     __version__ = version("wavekit")
@@ -39,3 +46,12 @@ __all__ = [
     "to_bytes",
     "write",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import optional parts on first use (PEP 562)."""
+    if name == "ToneStudio":
+        from wavekit.studio import ToneStudio
+
+        return ToneStudio
+    raise AttributeError(f"module 'wavekit' has no attribute {name!r}")
