@@ -3,14 +3,19 @@
 -- by the specs. Ranked by :metric ('requests' or 'bytes'); ties share a rank, so a board
 -- may list more than :n rows. Window [:start_ts, :end_ts); the previous period
 -- [:prev_start_ts, :start_ts) has the same length and gives prev_value and rank_change.
-WITH scoped AS (
-    SELECT r.ts, f.frequency, r.audio_bytes
+WITH tones AS (
+    SELECT r.ts, r.chord, r.audio_bytes
     FROM requests_enriched AS r
-    CROSS JOIN UNNEST(r.chord) AS f (frequency)
     WHERE r.dt BETWEEN :prev_start_dt AND :end_dt
       AND r.ts >= CAST(:prev_start_ts AS timestamp)
       AND r.ts < CAST(:end_ts AS timestamp)
       AND r.is_tone_request
+),
+-- Unnest after filtering: DuckDB does not push a filter through UNNEST into the scan.
+scoped AS (
+    SELECT t.ts, f.frequency, t.audio_bytes
+    FROM tones AS t
+    CROSS JOIN UNNEST(t.chord) AS f (frequency)
 ),
 totals AS (
     SELECT

@@ -184,7 +184,8 @@ class DuckDBWarehouse:
             counted += int(extra.get("Total Files Read", 0) or 0)
             listed = extra.get("Filename(s)")
             if listed:
-                files.extend(f.strip() for f in str(listed).split(",") if f.strip())
+                names = (f.strip() for f in str(listed).split(","))
+                files.extend(f for f in names if f and f != "..." and "*" not in f)
             for child in node.get("children", []):
                 walk(child)
 

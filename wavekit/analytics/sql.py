@@ -272,7 +272,13 @@ def _typed(tree: Any, schema: Mapping[str, Mapping[str, str]]) -> Any:
     from sqlglot.optimizer.qualify import qualify
 
     def typed(query: Any) -> Any:
-        qualified = qualify(query, schema=dict(schema), dialect="athena", quote_identifiers=False)
+        qualified = qualify(
+            query,
+            schema=dict(schema),
+            dialect="athena",
+            quote_identifiers=False,
+            validate_qualify_columns=False,  # unknown columns: let the engine name them
+        )
         return annotate_types(qualified, schema=dict(schema), dialect="athena")
 
     if isinstance(tree, exp.Create) and isinstance(tree.expression, exp.Query):

@@ -26,6 +26,8 @@ WINDOW_LENGTHS: dict[str, dt.timedelta | None] = {
     "all": None,
 }
 ALL_TIME_START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_LAST_INSTANT = dt.timedelta(milliseconds=1)
+"""Events have millisecond timestamps: the last one in ``[start, end)`` is ``end - 1 ms``."""
 DOWNLOAD_LOOKBACK = dt.timedelta(days=3)
 """Blobs are deleted two days after creation; a day more covers clock skew."""
 
@@ -46,7 +48,7 @@ class Period:
             "end_ts": self.end,
             "prev_start_ts": self.prev_start,
             "start_dt": self.start.date(),
-            "end_dt": self.end.date(),
+            "end_dt": (self.end - _LAST_INSTANT).date(),
             "prev_start_dt": self.prev_start.date(),
             "lookback_dt": max(self.prev_start - DOWNLOAD_LOOKBACK, ALL_TIME_START).date(),
         }

@@ -1,0 +1,37 @@
+"""Lakes generated from code: one realistic lake for the session, small hand-made ones per test."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from wavekit.analytics import DuckDBWarehouse, generate_traffic
+
+from . import reference
+
+END = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+"""Where the generated traffic ends (exclusive) and the default 'now' of the tests."""
+DAYS = 400
+EVENTS = 24_000
+
+
+@pytest.fixture(scope="session")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("lake")
+    generate_traffic(EVENTS, DAYS, root, seed=7, end=END)
+    return root
+
+
+@pytest.fixture(scope="session")
+def warehouse(lake: Path) -> Iterator[DuckDBWarehouse]:
+    with DuckDBWarehouse(lake) as w:
+        yield w
+
+
+@pytest.fixture(scope="session")
+def events(lake: Path) -> pd.DataFrame:
+    return reference.load_events(lake)
