@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     retention_s: float = Field(default=TWO_DAYS_S, gt=0, description="Age at which files expire.")
     cleaner_interval_s: float = Field(default=3600.0, gt=0)
     worker_threads: int = Field(default=2, ge=0, description="0 = accept jobs but do not run them.")
+    worker_mode: Literal["thread", "process"] = Field(
+        default="thread",
+        description="'process' runs the worker threads in a child process, so synthesis "
+        "does not compete with the API for the GIL (what `wavekit serve` does).",
+    )
     max_attempts: int = Field(default=3, ge=1, description="Tries per job before it fails.")
     visibility_timeout_s: float = Field(default=300.0, gt=0)
     cors_origins: Annotated[list[str], NoDecode] = Field(

@@ -105,3 +105,9 @@ def test_data_dir_is_never_served(fuzz_server: LiveServer, tmp_path: Path) -> No
     for path in ["/files/..%2f..%2fwavekit.sqlite3", "/files/x.y", "/files/%2e%2e"]:
         response = httpx.get(f"{fuzz_server.url}{path}")
         assert response.status_code in (404, 410), path
+
+
+def test_forged_download_tokens_are_refused(fuzz_server: LiveServer) -> None:
+    for token in ["abc.def", "ü.ö", "eyJrZXkiOiJ4In0.bad", "", "."]:
+        response = httpx.get(f"{fuzz_server.url}/files/{token}")
+        assert response.status_code in (404, 410), (token, response.text)

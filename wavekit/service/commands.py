@@ -26,12 +26,15 @@ def register(app: typer.Typer) -> None:
         cors_origin: Annotated[
             list[str] | None, typer.Option(help="Allowed browser origin; repeat.")
         ] = None,
+        worker_mode: Annotated[
+            str, typer.Option(help="'process' (default): synthesis in a child process; 'thread'.")
+        ] = "process",
     ) -> None:
         """Run the WAV service (API, worker, cleaner) until Ctrl-C."""
         from wavekit.service.server import serve as run
         from wavekit.settings import Settings
 
-        overrides: dict[str, object] = {}
+        overrides: dict[str, object] = {"worker_mode": worker_mode}
         if data_dir is not None:
             overrides["data_dir"] = data_dir
         if cors_origin:

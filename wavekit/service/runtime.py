@@ -7,7 +7,12 @@ points build their backends differently but drive the same :class:`JobService`.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import signal
 from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
+from typing import Protocol
 
 from wavekit.backends.local import (
     LocalBlobStore,
@@ -22,6 +27,13 @@ from wavekit.service.worker import Worker
 from wavekit.settings import Settings
 
 log = logging.getLogger(__name__)
+WORKER_NICENESS = 10
+
+
+class EventLike(Protocol):
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+    def set(self) -> None: ...
 
 
 @dataclass
@@ -35,6 +47,7 @@ class Runtime:
     cleaner: CleanerThread
     extras: dict[str, object] = field(default_factory=dict)
     _started: bool = False
+    _worker_process: tuple[BaseProcess, EventLike] | None = None
 
     @classmethod
     def local(cls, settings: Settings, clock: Clock = utc_now) -> Runtime:
@@ -62,7 +75,7 @@ class Runtime:
         return runtime
 
     def start(self) -> None:
-        """Recover from a crash, then start the worker and cleaner threads."""
+        """Recover from a crash, then start the worker (threads or a process) and cleaner."""
         if self._started:
             return
         blobs = self.backends.blobs
@@ -76,13 +89,51 @@ class Runtime:
         requeued = self.service.recover()
         if requeued:
             log.info("re-queued %d unfinished job(s)", requeued)
-        self.worker.start()
+        if self.settings.worker_mode == "process" and self.settings.worker_threads:
+            self._start_worker_process()
+        else:
+            self.worker.start()
         self.cleaner.start()
         self._started = True
 
+    def _start_worker_process(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        stop = context.Event()
+        process = context.Process(
+            target=_worker_process_main,
+            args=(self.settings.model_dump_json(), os.getpid(), stop),
+            name="wavekit-worker",
+            daemon=True,
+        )
+        process.start()
+        self._worker_process = (process, stop)
+
     def close(self) -> None:
-        """Stop threads and flush buffered events."""
+        """Stop the worker and cleaner, and flush buffered events."""
         self.worker.stop()
+        if self._worker_process is not None:
+            process, stop = self._worker_process
+            self._worker_process = None
+            stop.set()
+            process.join(30)
+            if process.is_alive():
+                process.terminate()
         self.cleaner.stop()
         self.backends.events.close()
         self._started = False
+
+
+def _worker_process_main(settings_json: str, parent_pid: int, stop: EventLike) -> None:
+    """Worker threads in their own process; they exit when told to or when the parent
+    dies (a ``kill -9`` of the server must not leave an orphan behind)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the parent stops us
+    os.nice(WORKER_NICENESS)  # accepting requests comes first; synthesis drains the queue after
+    settings = Settings.model_validate_json(settings_json)
+    runtime = Runtime.local(settings)
+    runtime.worker.start()
+    try:
+        while not stop.wait(0.5) and os.getppid() == parent_pid:
+            pass
+    finally:
+        runtime.worker.stop()
+        runtime.backends.events.close()

@@ -58,7 +58,7 @@ def verify_download(key: bytes, token: str, now: float | None = None) -> Downloa
     """The grant inside a valid, unexpired token; :class:`JobGoneError` otherwise."""
     payload, _, signature = token.partition(".")
     expected = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
-    if not signature or not hmac.compare_digest(signature, expected):
+    if not signature or not hmac.compare_digest(signature.encode(), expected.encode()):
         raise JobGoneError("download link: invalid signature")
     try:
         grant = DownloadGrant(**json.loads(_unb64(payload)))

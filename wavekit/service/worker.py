@@ -34,7 +34,7 @@ class Worker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.run_once(wait_s=self.poll_s)
+                self.run_once(max_messages=10, wait_s=self.poll_s)
             except Exception:  # keep the thread alive; the message comes back later
                 log.exception("worker loop error")
                 self._stop.wait(self.poll_s)
