@@ -24,3 +24,22 @@ def sox() -> str:
 @pytest.fixture
 def out_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def python_kernel(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The ``python3`` kernel of this interpreter (.venv), for papermill runs.
+
+    ipykernel installs its spec under ``sys.prefix``; its command is ``python``, which
+    jupyter_client swaps for this interpreter. Putting that directory first keeps a
+    user-level ``python3`` spec from taking over.
+    """
+    import json
+    import sys
+
+    share = Path(sys.prefix) / "share" / "jupyter"
+    spec = json.loads((share / "kernels" / "python3" / "kernel.json").read_text())
+    assert spec["argv"][0] in {"python", "python3", sys.executable}
+    monkeypatch.setenv("JUPYTER_PATH", str(share))
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    return "python3"
