@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     rate_limit_per_s: float = Field(default=20.0, gt=0, description="POST /waves per client.")
     rate_limit_burst: int = Field(default=40, ge=1)
     admin_token: str | None = Field(default=None, description="Bearer token for admin routes.")
+    leaderboard_refresh_s: float = Field(default=3600.0, gt=0, description="Hourly refresh.")
     event_flush_rows: int = Field(default=5000, ge=1)
     event_flush_s: float = Field(default=5.0, gt=0)
     region: str = "local"
@@ -74,3 +75,7 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "wavekit.sqlite3"
+
+    @property
+    def leaderboard_db_path(self) -> Path:
+        return self.data_dir / "leaderboards.sqlite3"

@@ -8,6 +8,7 @@ traceback. Every request emits one request-log event (DESIGN.md §4).
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import logging
 import re
@@ -16,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Path, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -25,9 +26,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wavekit import __version__
 from wavekit.backends.ports import Job, JobStatus
-from wavekit.errors import BackendError, FieldProblem, InvalidSpecError, JobError, JobGoneError
+from wavekit.errors import (
+    BackendError,
+    FieldProblem,
+    InvalidSpecError,
+    JobError,
+    JobGoneError,
+    MissingExtraError,
+    WavekitError,
+)
 from wavekit.events import RequestEvent
 from wavekit.service.jobs import JobService
+from wavekit.service.leaderboards import LeaderboardService
 from wavekit.service.runtime import Runtime
 from wavekit.service.security import (
     DownloadGrant,
@@ -196,6 +206,33 @@ class RequestLogMiddleware:
             log.exception("could not emit the request-log event")
 
 
+class AdminAuthError(WavekitError):
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+
+
+def _require_admin(settings: Settings, authorization: str | None) -> None:
+    """``Authorization: Bearer <WAVEKIT_ADMIN_TOKEN>``; without a configured token the
+    admin routes are off."""
+    if not settings.admin_token:
+        raise AdminAuthError(403, "admin_disabled", "admin routes are off: set WAVEKIT_ADMIN_TOKEN")
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        token.strip().encode(), settings.admin_token.encode()
+    ):
+        raise AdminAuthError(
+            401, "unauthorized", "Authorization: a valid admin bearer token is required"
+        )
+
+
+def _leaderboards(runtime: Runtime) -> LeaderboardService:
+    if runtime.leaderboards is None:
+        raise MissingExtraError("duckdb", "analytics")
+    return runtime.leaderboards
+
+
 def client_id_of(headers: dict[str, str], scope: Scope) -> str:
     """``X-Client-Id`` when it is well-formed, else the caller's address."""
     claimed = headers.get("x-client-id", "")
@@ -276,6 +313,27 @@ def create_app(
         response = error_response(exc.status_code, request.state.error_code, str(exc.detail))
         response.headers.update(exc.headers or {})
         return response
+
+    @app.exception_handler(WavekitError)
+    async def other_error(request: Request, exc: WavekitError) -> JSONResponse:
+        """Analytics errors: unknown names are the caller's; the rest are ours (503)."""
+        from wavekit.analytics.errors import InvalidWindowError, UnknownBoardError
+
+        if isinstance(exc, UnknownBoardError):
+            request.state.error_code = "unknown_board"
+            return error_response(404, "unknown_board", f"board: {exc}")
+        if isinstance(exc, InvalidWindowError):
+            request.state.error_code = "invalid_window"
+            problems = [FieldProblem("window", str(exc))]
+            return error_response(422, "invalid_window", f"window: {exc}", problems)
+        if isinstance(exc, AdminAuthError):
+            request.state.error_code = exc.code
+            response = error_response(exc.status_code, exc.code, str(exc))
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
+        request.state.error_code = "unavailable"
+        return error_response(503, "unavailable", str(exc), retry_after=30)
 
     @app.exception_handler(BackendError)
     async def backend_error(request: Request, exc: BackendError) -> JSONResponse:
@@ -382,6 +440,28 @@ def create_app(
             "sha256": chunk.sha256,
             "total_bytes": chunk.total_bytes,
             "chunk_bytes": chunk.chunk_bytes,
+        }
+
+    @app.get("/leaderboards/{board}", summary="A cached leaderboard")
+    def get_leaderboard(
+        board: Annotated[str, Path(max_length=64)],
+        response: Response,
+        window: Annotated[str, Query(max_length=16, description="month, year or all")] = "month",
+    ) -> dict[str, Any]:
+        computed = _leaderboards(runtime).get(board, window)
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return computed.to_dict()
+
+    @app.post("/leaderboards/refresh", summary="Recompute every leaderboard now (admin)")
+    def refresh_leaderboards(
+        authorization: Annotated[str | None, Header(max_length=512)] = None,
+    ) -> dict[str, Any]:
+        _require_admin(settings, authorization)
+        report = _leaderboards(runtime).refresh()
+        return {
+            "refreshed": len(report.boards),
+            "started_at": report.started_at.isoformat(),
+            "finished_at": report.finished_at.isoformat(),
         }
 
     @app.get("/health", summary="Liveness and queue depth")

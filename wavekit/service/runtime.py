@@ -21,8 +21,10 @@ from wavekit.backends.local import (
     SqliteJobQueue,
     SqliteJobTable,
 )
+from wavekit.errors import MissingExtraError
 from wavekit.service.cleaner import CleanerThread
 from wavekit.service.jobs import Backends, Clock, JobService, utc_now
+from wavekit.service.leaderboards import LeaderboardService, RefreshThread
 from wavekit.service.worker import Worker
 from wavekit.settings import Settings
 
@@ -45,6 +47,8 @@ class Runtime:
     service: JobService
     worker: Worker
     cleaner: CleanerThread
+    leaderboards: LeaderboardService | None = None
+    refresher: RefreshThread | None = None
     extras: dict[str, object] = field(default_factory=dict)
     _started: bool = False
     _worker_process: tuple[BaseProcess, EventLike] | None = None
@@ -72,6 +76,16 @@ class Runtime:
             cleaner=CleanerThread(service, settings.cleaner_interval_s),
         )
         runtime.extras["db"] = db
+        try:
+            settings.lake_dir.mkdir(parents=True, exist_ok=True)
+            runtime.leaderboards = LeaderboardService.local(
+                str(settings.leaderboard_db_path),
+                str(settings.lake_dir),
+                before_refresh=backends.events.flush,
+            )
+            runtime.refresher = RefreshThread(runtime.leaderboards, settings.leaderboard_refresh_s)
+        except MissingExtraError:
+            log.info("leaderboards need the analytics extra: pip install 'wavekit[analytics]'")
         return runtime
 
     def start(self) -> None:
@@ -94,6 +108,8 @@ class Runtime:
         else:
             self.worker.start()
         self.cleaner.start()
+        if self.refresher is not None:
+            self.refresher.start()
         self._started = True
 
     def _start_worker_process(self) -> None:
@@ -119,6 +135,8 @@ class Runtime:
             if process.is_alive():
                 process.terminate()
         self.cleaner.stop()
+        if self.refresher is not None:
+            self.refresher.stop()
         self.backends.events.close()
         self._started = False
 

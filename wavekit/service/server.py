@@ -26,6 +26,7 @@ class LocalServer:
     """
 
     def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.settings = settings
         config = uvicorn.Config(
             create_app(settings), host=host, port=port, log_level="warning", lifespan="on"
         )

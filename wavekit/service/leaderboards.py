@@ -1,0 +1,105 @@
+"""Leaderboards in the service: served from the cache, refreshed hourly and on demand.
+
+The computation lives in :mod:`wavekit.analytics`; this module only decides *when* it
+runs (a thread inside ``wavekit serve``, an EventBridge schedule on AWS, or
+``POST /leaderboards/refresh``) and where the results are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from wavekit.errors import JobNotFoundError, MissingExtraError
+
+if TYPE_CHECKING:
+    from wavekit.analytics import Leaderboard, LeaderboardCache, RefreshReport, Warehouse
+
+log = logging.getLogger(__name__)
+
+
+class NotComputedError(JobNotFoundError):
+    code = "not_computed"
+
+
+class LeaderboardService:
+    """Read boards from ``cache``; recompute them all from ``warehouse`` on refresh.
+
+    ``before_refresh`` runs first (locally: flush buffered request events to the lake,
+    so an on-demand refresh sees the requests that were just made).
+    """
+
+    def __init__(
+        self,
+        cache: LeaderboardCache,
+        warehouse: Callable[[], Warehouse],
+        before_refresh: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.cache = cache
+        self.warehouse = warehouse
+        self.before_refresh = before_refresh
+        self._refreshing = threading.Lock()
+
+    @classmethod
+    def local(
+        cls, db_path: str, lake: str, before_refresh: Callable[[], None]
+    ) -> LeaderboardService:
+        """SQLite cache next to the jobs, DuckDB over the service's own Parquet lake."""
+        try:
+            from wavekit.analytics import DuckDBWarehouse, SQLiteLeaderboardCache
+        except ImportError as exc:  # pragma: no cover - depends on installed extras
+            raise MissingExtraError("duckdb", "analytics") from exc
+        return cls(SQLiteLeaderboardCache(db_path), lambda: DuckDBWarehouse(lake), before_refresh)
+
+    def get(self, board: str, window: str) -> Leaderboard:
+        """The cached board; unknown names raise with the allowed values."""
+        found = self.cache.get(board, window)
+        if found is None:
+            raise NotComputedError(
+                f"leaderboard {board!r} ({window}) has not been computed yet; "
+                "it refreshes hourly, or POST /leaderboards/refresh"
+            )
+        return found
+
+    def refresh(self, now: dt.datetime | None = None) -> RefreshReport:
+        """Recompute every board × window; concurrent calls run one at a time."""
+        from wavekit.analytics import refresh_all
+
+        with self._refreshing:
+            self.before_refresh()
+            warehouse = self.warehouse()
+            try:
+                return refresh_all(warehouse, self.cache, now)
+            finally:
+                close = getattr(warehouse, "close", None)
+                if close is not None:
+                    close()
+
+
+class RefreshThread:
+    """Calls :meth:`LeaderboardService.refresh` every ``interval_s`` until stopped."""
+
+    def __init__(self, leaderboards: LeaderboardService, interval_s: float) -> None:
+        self.leaderboards = leaderboards
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="wavekit-boards", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                report = self.leaderboards.refresh()
+                log.info("refreshed %d leaderboards", len(report.boards))
+            except Exception:
+                log.exception("leaderboard refresh failed; trying again next interval")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(30)
