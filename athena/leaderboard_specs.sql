@@ -1,34 +1,48 @@
 -- Most-downloaded specs: tones whose download (GET .../download or .../chunks/...) succeeded,
 -- grouped by the spec of the POST /waves that created them (joined on request_id).
--- requests = distinct downloaded request_ids; bytes = bytes_out of the download events.
--- Blobs live at most two days, so the creating request is looked up from :lookback_dt
--- (three days before the previous period), which keeps that side pruned too.
--- Ranked by :metric ('requests' or 'bytes'); ties share a rank. Window [:start_ts, :end_ts);
--- the previous period [:prev_start_ts, :start_ts) gives prev_value and rank_change.
+-- requests = downloaded request_ids (each counted once per period, however many chunks);
+-- bytes = bytes_out of the download events. Blobs live at most two days, so the creating
+-- request is looked up from :lookback_dt (three days before the previous period), which
+-- keeps that side pruned too. Ranked by :metric ('requests' or 'bytes'); ties share a
+-- rank. Window [:start_ts, :end_ts); the previous period [:prev_start_ts, :start_ts) gives
+-- prev_value and rank_change.
 WITH downloads AS (
-    SELECT r.request_id, r.ts, r.bytes_out
+    SELECT
+        r.request_id,
+        count_if(r.ts >= CAST(:start_ts AS timestamp)) AS downloads,
+        CAST(sum(CASE WHEN r.ts >= CAST(:start_ts AS timestamp) THEN r.bytes_out ELSE 0 END)
+            AS bigint) AS bytes,
+        count_if(r.ts < CAST(:start_ts AS timestamp)) AS prev_downloads,
+        CAST(sum(CASE WHEN r.ts < CAST(:start_ts AS timestamp) THEN r.bytes_out ELSE 0 END)
+            AS bigint) AS prev_bytes
     FROM requests_enriched AS r
     WHERE r.dt BETWEEN :prev_start_dt AND :end_dt
       AND r.ts >= CAST(:prev_start_ts AS timestamp)
       AND r.ts < CAST(:end_ts AS timestamp)
       AND r.is_download
       AND r.request_id IS NOT NULL
+    GROUP BY r.request_id
 ),
+-- One spec per request (an idempotent retry logs the same request twice).
 tones AS (
-    SELECT DISTINCT
+    SELECT
         r.request_id,
-        array_sort(r.frequencies) AS frequencies,
-        r.duration_s,
-        r.sample_rate,
-        r.bits_per_sample,
-        r.channels,
-        r.volume
+        arbitrary(r.frequencies) AS frequencies,
+        arbitrary(r.duration_s) AS duration_s,
+        arbitrary(r.sample_rate) AS sample_rate,
+        arbitrary(r.bits_per_sample) AS bits_per_sample,
+        arbitrary(r.channels) AS channels,
+        arbitrary(r.volume) AS volume
     FROM requests_enriched AS r
     WHERE r.dt BETWEEN :lookback_dt AND :end_dt
       AND r.ts < CAST(:end_ts AS timestamp)
       AND r.is_tone_request
+      AND r.request_id IN (SELECT request_id FROM downloads)
+    GROUP BY r.request_id
 ),
-totals AS (
+-- Group by the frequency list as sent first; sorting the few distinct lists afterwards is
+-- cheap (a spec is the same whatever order its frequencies were listed in).
+per_list AS (
     SELECT
         t.frequencies,
         t.duration_s,
@@ -36,17 +50,28 @@ totals AS (
         t.bits_per_sample,
         t.channels,
         t.volume,
-        count(DISTINCT CASE WHEN d.ts >= CAST(:start_ts AS timestamp) THEN d.request_id END)
-            AS requests,
-        CAST(sum(CASE WHEN d.ts >= CAST(:start_ts AS timestamp) THEN d.bytes_out ELSE 0 END)
-            AS bigint) AS bytes,
-        count(DISTINCT CASE WHEN d.ts < CAST(:start_ts AS timestamp) THEN d.request_id END)
-            AS prev_requests,
-        CAST(sum(CASE WHEN d.ts < CAST(:start_ts AS timestamp) THEN d.bytes_out ELSE 0 END)
-            AS bigint) AS prev_bytes
+        count_if(d.downloads > 0) AS requests,
+        CAST(sum(d.bytes) AS bigint) AS bytes,
+        count_if(d.prev_downloads > 0) AS prev_requests,
+        CAST(sum(d.prev_bytes) AS bigint) AS prev_bytes
     FROM downloads AS d
     JOIN tones AS t ON d.request_id = t.request_id
     GROUP BY t.frequencies, t.duration_s, t.sample_rate, t.bits_per_sample, t.channels, t.volume
+),
+totals AS (
+    SELECT
+        array_sort(frequencies) AS frequencies,
+        duration_s,
+        sample_rate,
+        bits_per_sample,
+        channels,
+        volume,
+        CAST(sum(requests) AS bigint) AS requests,
+        CAST(sum(bytes) AS bigint) AS bytes,
+        CAST(sum(prev_requests) AS bigint) AS prev_requests,
+        CAST(sum(prev_bytes) AS bigint) AS prev_bytes
+    FROM per_list
+    GROUP BY array_sort(frequencies), duration_s, sample_rate, bits_per_sample, channels, volume
 ),
 scored AS (
     SELECT
