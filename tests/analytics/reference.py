@@ -173,6 +173,19 @@ def _sortable(value: Any) -> Any:
 def usage(frame: pd.DataFrame, name: str, start: dt.datetime, end: dt.datetime,
           prices: Any) -> pd.DataFrame:  # fmt: skip
     s = in_span(frame, start, end)
+    if name == "summary":
+        errors = int((~s["success"]).sum())
+        return pd.DataFrame(
+            [{
+                "requests": len(s),
+                "unique_clients": s["client_id"].nunique(),
+                "errors": errors,
+                "error_rate": errors / len(s) if len(s) else 0.0,
+                "bytes_out": int(s["bytes_out"].sum()),
+                "tone_requests": int(s["is_tone_request"].sum()),
+                "downloads": int(s["is_download"].sum()),
+            }]
+        )  # fmt: skip
     if name == "requests_per_hour":
         g = s.groupby("hour")
         out = pd.DataFrame(

@@ -19,6 +19,7 @@ from wavekit.analytics import (
     period,
     usage,
 )
+from wavekit.analytics.windows import span as explicit_span
 
 from . import reference
 from .conftest import END
@@ -36,6 +37,23 @@ def test_leaderboard_matches_pandas(
     assert expected, "the generated traffic should fill every board"
     assert list(got.entries) == expected
     assert (got.start, got.end, got.window) == (span.start, span.end, window)
+
+
+@pytest.mark.parametrize("board", ["chords_by_requests", "clients_by_bytes"])
+def test_leaderboard_over_an_explicit_span_matches_pandas(
+    warehouse: DuckDBWarehouse, events: pd.DataFrame, board: str
+) -> None:
+    chosen = explicit_span(
+        dt.datetime(2026, 2, 3, 12, tzinfo=dt.UTC), dt.datetime(2026, 2, 17, tzinfo=dt.UTC)
+    )
+    got = compute_leaderboard(warehouse, board, n=6, span=chosen)
+    kind, metric = board.split("_by_")
+    expected = reference.leaderboard(
+        events, kind, metric, chosen.start, chosen.end, chosen.prev_start, 6
+    )
+    assert expected
+    assert list(got.entries) == expected
+    assert (got.start, got.end, got.window) == (chosen.start, chosen.end, "custom")
 
 
 def test_boards_show_movement_against_the_previous_period(warehouse: DuckDBWarehouse) -> None:

@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,7 @@ ENTRY_COLUMNS = ("rank", "value", "requests", "bytes", "prev_value", "prev_rank"
 DEFAULT_N = 10
 
 USAGE_QUERIES: tuple[str, ...] = (
+    "summary",
     "requests_per_hour",
     "requests_per_day",
     "latency_by_route",
@@ -195,8 +196,9 @@ def compute_leaderboard(
     n: int = DEFAULT_N,
     now: dt.datetime | None = None,
     clock: Any = utc_now,
+    span: Period | None = None,
 ) -> Leaderboard:
-    """Run one board's SQL for one window.
+    """Run one board's SQL for one window (or an explicit ``span``, as reports do).
 
     Parameters
     ----------
@@ -212,6 +214,9 @@ def compute_leaderboard(
         End of the window; ``clock()`` when omitted.
     clock
         Gives ``computed_at`` (and ``now`` if omitted); inject one in tests.
+    span
+        An explicit period (:func:`wavekit.analytics.windows.span`); overrides ``window``
+        and ``now``. Rank changes compare with the preceding period of the same length.
 
     Raises
     ------
@@ -220,7 +225,7 @@ def compute_leaderboard(
     spec = board_spec(board)
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ParameterError(f"n must be a positive integer, got {n!r}")
-    resolved = period(window, now if now is not None else clock())
+    resolved = span or period(window, now if now is not None else clock())
     params: dict[str, ParamValue] = {**resolved.params(), "n": n, "metric": spec.metric}
     result = warehouse.run(spec.query, params)
     columns = ("rank", *spec.key_columns, *ENTRY_COLUMNS[1:])
