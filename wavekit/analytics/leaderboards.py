@@ -195,7 +195,7 @@ def compute_leaderboard(
     *,
     n: int = DEFAULT_N,
     now: dt.datetime | None = None,
-    clock: Any = utc_now,
+    clock: Callable[[], dt.datetime] = utc_now,
     span: Period | None = None,
 ) -> Leaderboard:
     """Run one board's SQL for one window (or an explicit ``span``, as reports do).
