@@ -57,6 +57,34 @@ class Settings(BaseSettings):
         default=None, description="Base URL clients use, if not the one they called."
     )
 
+    # -- AWS (backend="aws"): names come from the CloudFormation stack (deploy/template.yaml)
+    aws_region: str | None = Field(
+        default=None, description="AWS region; None = boto3's default (AWS_REGION in Lambda)."
+    )
+    blob_bucket: str | None = Field(default=None, description="S3 bucket of the WAV files.")
+    jobs_table: str | None = Field(
+        default=None, description="DynamoDB table of jobs (and the leaderboard cache)."
+    )
+    queue_url: str | None = Field(default=None, description="SQS queue of request ids.")
+    events_stream: str | None = Field(
+        default=None, description="Firehose delivery stream of request-log events."
+    )
+    glue_database: str | None = Field(default=None, description="Glue database of the events.")
+    athena_workgroup: str | None = Field(default=None, description="Athena workgroup.")
+    lake_uri: str | None = Field(
+        default=None, description="s3:// prefix the events table reads (for the views)."
+    )
+    job_ttl_s: int = Field(
+        default=14 * 24 * 3600,
+        gt=0,
+        description="DynamoDB TTL of a job item; longer than retention_s, so 'expired' is seen.",
+    )
+    requeue_after_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="The AWS cleaner re-queues jobs in progress for longer than this.",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

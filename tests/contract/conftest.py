@@ -50,9 +50,59 @@ def _local(tmp_path: Path) -> BackendKit:
     )
 
 
-@pytest.fixture(params=["local"])
+def _aws(tmp_path: Path) -> Iterator[BackendKit]:
+    """S3, DynamoDB, SQS FIFO and Firehose under moto (in-process, dummy credentials)."""
+    from moto import mock_aws
+
+    from tests.aws.resources import (
+        create_backend_resources,
+        delivered_lines,
+        new_session,
+        use_dummy_credentials,
+    )
+    from wavekit.backends.aws import (
+        DynamoJobTable,
+        FirehoseEventSink,
+        S3BlobStore,
+        SqsJobQueue,
+        event_from_json,
+    )
+    from wavekit.events import events_table
+
+    use_dummy_credentials()
+    with mock_aws():
+        session = new_session()
+        # SQS timeouts are whole seconds: 1 s is the shortest that still hides a message
+        made = create_backend_resources(session, visibility_timeout_s=1)
+
+        def make_file(data: bytes) -> Path:
+            path = tmp_path / f"upload-{len(data)}.bin"
+            path.write_bytes(data)
+            return path
+
+        def read_events() -> object:
+            lines = delivered_lines(session, made.lake_bucket)
+            return events_table([event_from_json(line) for line in lines])
+
+        yield BackendKit(
+            blobs=S3BlobStore(made.bucket, boto3_session=session),
+            jobs=DynamoJobTable(made.table, boto3_session=session),
+            queue=SqsJobQueue(made.queue_url, boto3_session=session),
+            events=FirehoseEventSink(made.stream, boto3_session=session),
+            read_events=read_events,
+            make_file=make_file,
+        )
+
+
+@pytest.fixture(params=["local", "aws"])
 def kit(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendKit]:
-    backends = {"local": _local}
-    made = backends[request.param](tmp_path)
+    if request.param == "aws":
+        made_aws = _aws(tmp_path)
+        made = next(made_aws)
+        yield made
+        made.events.close()
+        next(made_aws, None)
+        return
+    made = _local(tmp_path)
     yield made
     made.events.close()

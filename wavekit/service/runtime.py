@@ -88,6 +88,13 @@ class Runtime:
             log.info("leaderboards need the analytics extra: pip install 'wavekit[analytics]'")
         return runtime
 
+    @classmethod
+    def aws(cls, settings: Settings, boto3_session: object = None) -> Runtime:
+        """The AWS backends (S3, DynamoDB, SQS, Firehose); see :mod:`wavekit.backends.aws`."""
+        from wavekit.backends.aws import aws_runtime
+
+        return aws_runtime(settings, boto3_session=boto3_session)
+
     def start(self) -> None:
         """Recover from a crash, then start the worker (threads or a process) and cleaner."""
         if self._started:
