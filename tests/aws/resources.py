@@ -16,6 +16,7 @@ import boto3
 from wavekit.deploy import load_template
 
 REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

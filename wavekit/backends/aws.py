@@ -606,7 +606,7 @@ class DynamoJobTable:
             )
             if done is not None:
                 expired += 1
-                log.info(json.dumps({"msg": "job expired", "request_id": request_id}))
+                log.info("job expired", extra={"request_id": request_id})
         return expired
 
     def purgeable_blobs(self, downloaded_before: dt.datetime) -> list[str]:
@@ -644,7 +644,7 @@ class DynamoJobTable:
                 },
             )
             if done is not None:
-                log.info(json.dumps({"msg": "blob purged", "request_id": request_id}))
+                log.info("blob purged", extra={"request_id": request_id})
 
 
 class DynamoLeaderboardCache:
