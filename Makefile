@@ -13,7 +13,7 @@ $(PY):
 	$(PIP) --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) -e .
+	$(PIP) -e '.[service,analytics,reports]'
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,8 @@ def out_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def python_kernel(monkeypatch: pytest.MonkeyPatch) -> str:
+@pytest.fixture(scope="session")
+def python_kernel() -> Iterator[str]:
     """The ``python3`` kernel of this interpreter (.venv), for papermill runs.
 
     ipykernel installs its spec under ``sys.prefix``; its command is ``python``, which
@@ -40,6 +41,7 @@ def python_kernel(monkeypatch: pytest.MonkeyPatch) -> str:
     share = Path(sys.prefix) / "share" / "jupyter"
     spec = json.loads((share / "kernels" / "python3" / "kernel.json").read_text())
     assert spec["argv"][0] in {"python", "python3", sys.executable}
-    monkeypatch.setenv("JUPYTER_PATH", str(share))
-    monkeypatch.delenv("MPLBACKEND", raising=False)
-    return "python3"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_PATH", str(share))
+        patch.delenv("MPLBACKEND", raising=False)
+        yield "python3"

@@ -96,14 +96,6 @@ def test_info_on_missing_or_foreign_files(tmp_path: Path) -> None:
     assert "not a readable audio file" in result.output
 
 
-def test_demo_writes_a_chord(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    spec = read_spec(tmp_path / "demo_chord.wav")
-    assert spec is not None
-    assert len(spec.frequencies) == 3
-
-
 def test_installed_entry_point_gives_clean_errors(tmp_path: Path) -> None:
     exe = shutil.which("wavekit", path=str(Path(sys.executable).parent))
     assert exe is not None, "the wavekit console script is installed with the package"

@@ -176,21 +176,22 @@ def info(
 @reports_errors
 def demo(
     out: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path("out"),
+    small: Annotated[
+        bool, typer.Option(help="A quick run (CI): less traffic and history.")
+    ] = False,
 ) -> None:
-    """Run the main job: for now, synthesise an A-major chord and say where it went."""
-    from wavekit import ToneSpec, wavfile
+    """Run the main job: service, traffic, history, leaderboards, usage report."""
+    from wavekit.demo import run_demo
 
-    spec = ToneSpec(
-        frequencies=["A4", "C#5", "E5"],
-        duration=3.0,
-        volume="-6dB",
-        number_of_channels=2,
-        fade_in=0.05,
-        fade_out=0.3,
+    result = (
+        run_demo(out, requests=60, history_events=20_000, history_days=60)
+        if small
+        else run_demo(out)
     )
-    path = wavfile.write(spec, out / "demo_chord.wav")
-    typer.echo(f"demo chord (A4 C#5 E5, 3 s, stereo) written to {path.resolve()}")
-    typer.echo(f"inspect it with: wavekit info {path}")
+    typer.echo("")
+    typer.echo(f"report:  {result.report}")
+    typer.echo(f"index:   {result.index}")
+    typer.echo(f"service: {result.service_url} (stopped; run `wavekit serve` to start it again)")
 
 
 from wavekit.service.commands import register as _register_service  # noqa: E402
@@ -200,6 +201,10 @@ _register_service(app)
 from wavekit.analytics.commands import register as _register_analytics  # noqa: E402
 
 _register_analytics(app)
+
+from wavekit.report_commands import register as _register_reports  # noqa: E402
+
+_register_reports(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

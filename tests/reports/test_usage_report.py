@@ -1,0 +1,141 @@
+"""The usage report notebook on generated data: sections, images, CSVs, a real browser."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.analytics import reference
+from tests.browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_MISSING, launch_chromium
+from wavekit import dashboard
+from wavekit.analytics import DuckDBWarehouse
+from wavekit.reports import ReportFailedError, ReportRequest, render
+
+from .conftest import END
+
+ROOT = Path(__file__).resolve().parents[2]
+SECTIONS = [
+    "Requests per hour",
+    "Latency per route",
+    "Errors by code",
+    "Leaderboards",
+    "Estimated cost per day",
+    "The week's most popular chord",
+]
+START = END - dt.timedelta(days=7)
+
+
+def test_dashboard_numbers_match_pandas(report_lake: Path) -> None:
+    events = reference.load_events(report_lake)
+    window = reference.in_span(events, START, END)
+    with DuckDBWarehouse(report_lake) as warehouse:
+        board = dashboard.build(warehouse, START, END, n=5)
+    assert board.summary["requests"] == len(window)
+    assert board.summary["unique_clients"] == window["client_id"].nunique()
+    assert board.summary["errors"] == int((~window["success"]).sum())
+    assert board.summary["bytes_out"] == int(window["bytes_out"].sum())
+    assert board.summary["estimated_cost_usd"] == pytest.approx(board.cost["total_usd"].sum())
+    week = reference.in_span(events, END - dt.timedelta(days=7), END)
+    sizes = week["chord"].map(lambda chord: 0 if chord is None else len(chord))
+    tones = week[week["is_tone_request"] & (sizes >= 2)]
+    most = tones["chord"].map(tuple).value_counts()
+    assert board.top_chord in {c for c, n in most.items() if n == most.iloc[0]}
+    assert sorted(board.tables()) == sorted(
+        ["summary", "requests_per_hour", "latency_by_route", "errors_by_code", "cost_per_day",
+         "frequencies_by_requests", "chords_by_requests", "clients_by_requests"]
+    )  # fmt: skip
+
+
+def test_bad_window_and_engine_name_the_parameter(report_lake: Path) -> None:
+    from wavekit.errors import InvalidSpecError
+
+    with DuckDBWarehouse(report_lake) as warehouse, pytest.raises(InvalidSpecError, match="end"):
+        dashboard.build(warehouse, END, START)
+    with pytest.raises(InvalidSpecError, match="engine"):
+        dashboard.open_warehouse("bigquery")
+    with pytest.raises(InvalidSpecError, match="start: 'last week' is not an ISO date"):
+        dashboard.parse_day("last week", "start")
+
+
+@pytest.fixture(scope="module")
+def rendered(
+    report_lake: Path, tmp_path_factory: pytest.TempPathFactory, python_kernel: str
+) -> Path:
+    out = tmp_path_factory.mktemp("rendered")
+    request = ReportRequest(
+        parameters={"lake": str(report_lake), "start": START.date().isoformat(),
+                    "end": END.date().isoformat(), "title": "Test week"},
+        out_dir=out,
+    )  # fmt: skip
+    return render(request, kernel_name=python_kernel).html
+
+
+@pytest.mark.slow
+def test_report_has_every_section_images_and_csv_tables(rendered: Path, report_lake: Path) -> None:
+    page = rendered.read_text()
+    assert "Test week" in page
+    for section in SECTIONS:
+        assert section in page, section
+    images = re.findall(r'src="data:image/png;base64,', page)
+    assert len(images) >= 7  # hourly, latency, errors, three boards, spectrum
+    assert "db.build(" not in page  # code hidden
+    tables = rendered.with_name(rendered.stem + "_tables")
+    with (tables / "summary.csv").open() as f:
+        summary = next(csv.DictReader(f))
+    events = reference.in_span(reference.load_events(report_lake), START, END)
+    assert int(summary["requests"]) == len(events)
+    assert (tables / "chords_by_requests.csv").read_text().startswith("rank,chord,")
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("python_kernel")
+def test_broken_parameter_gives_a_failure_page(report_lake: Path, tmp_path: Path) -> None:
+    request = ReportRequest(parameters={"engine": "bigquery", "lake": str(report_lake)},
+                            out_dir=tmp_path)  # fmt: skip
+    with pytest.raises(ReportFailedError, match="engine: must be one of"):
+        render(request, attempts=1)
+    assert "engine: must be one of" in request.html_path.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)
+def test_report_sections_are_visible_in_chromium(rendered: Path) -> None:
+    with launch_chromium(viewport={"width": 1200, "height": 900}) as page:
+        page.goto(rendered.as_uri())
+        for section in SECTIONS:
+            heading = page.get_by_role("heading", name=section)
+            assert heading.is_visible(), section
+        images = page.locator("img")
+        assert images.count() >= 7
+        widths = images.evaluate_all("els => els.map(e => e.naturalWidth)")
+        assert min(widths) > 100  # decoded, not broken images
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "usage_report.png"), full_page=True)
+        page.set_viewport_size({"width": 1200, "height": 1000})
+        page.screenshot(path=str(ARTIFACTS / "usage_report_top.png"))
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "wavekit", "demo", "--small", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=900, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = Path(re.search(r"report:\s+(\S+)", done.stdout).group(1))  # type: ignore[union-attr]
+    assert report.is_file()
+    page = report.read_text()
+    for section in SECTIONS:
+        assert section in page
+    assert "wavekit demo: a week of usage" in page
+    assert re.search(r"service: http://127\.0\.0\.1:\d+", done.stdout)
+    assert re.search(r"\d+ accepted, \d+ downloaded, \d+ rejected with 422", done.stdout)
+    assert (tmp_path / "reports" / "index.html").is_file()
+    assert list((tmp_path / "service" / "lake").glob("dt=*/*.parquet"))

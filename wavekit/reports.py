@@ -1,0 +1,393 @@
+"""Render parameterised notebooks to HTML reports: once, on a schedule, or over a range.
+
+A report is a notebook run by papermill with parameters, exported by nbconvert without
+code cells (plots are embedded as PNG data, so one HTML file is the whole report).
+
+- **Idempotent**: the output path is a function of the notebook and its parameters; a
+  rendered report is skipped unless ``force``.
+- **Retried**: a failed render is tried again with backoff; after the last attempt a
+  failure page naming the error and the failing cell is published in place of the
+  report, the executed notebook is kept beside it, and :class:`ReportFailedError` is
+  raised (the CLI exits non-zero).
+- **Indexed**: ``<out>/index.html`` links every report, newest first, and
+  ``<out>/latest.html`` points at the newest successful one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tenacity import RetryError, Retrying, stop_after_attempt, wait_exponential
+
+from wavekit.errors import InvalidSpecError, MissingExtraError, WavekitError
+
+REPORTS_DIR = Path("reports")
+TABLES_PARAMETER = "tables_dir"
+"""The runner sets this notebook parameter: where the notebook writes each table as CSV."""
+DEFAULT_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_usage_report.ipynb"
+
+
+class ReportError(WavekitError):
+    """A report could not be rendered as asked."""
+
+
+class ReportParameterError(ReportError, InvalidSpecError):
+    """A parameter the notebook does not declare (the message lists the ones it does)."""
+
+
+class ReportFailedError(ReportError):
+    """Every attempt failed; ``failure_page`` explains why and ``executed`` is kept."""
+
+    def __init__(self, message: str, failure_page: Path, executed: Path) -> None:
+        super().__init__(message)
+        self.failure_page = failure_page
+        self.executed = executed
+
+
+def _papermill() -> Any:
+    try:
+        import papermill
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise MissingExtraError("papermill", "studio") from exc
+    return papermill
+
+
+def notebook_parameters(notebook: Path) -> dict[str, Any]:
+    """The parameters a notebook declares in its ``parameters`` cell, with defaults."""
+    inspected = _papermill().inspect_notebook(str(notebook))
+    return {name: info.get("default") for name, info in inspected.items()}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80] or "report"
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """One report: which notebook, with which parameters, under which directory."""
+
+    notebook: Path = DEFAULT_NOTEBOOK
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    out_dir: Path = REPORTS_DIR
+
+    @property
+    def name(self) -> str:
+        """The notebook's name without its number prefix, e.g. ``usage_report``."""
+        return re.sub(r"^\d+_", "", self.notebook.stem)
+
+    @property
+    def key(self) -> str:
+        """Stable file name for these parameters: the window if given, plus a short hash."""
+        canonical = json.dumps(dict(self.parameters), sort_keys=True, default=str)
+        digest = hashlib.sha256(canonical.encode()).hexdigest()[:8]
+        start, end = self.parameters.get("start"), self.parameters.get("end")
+        window = f"{start}_{end}_" if start and end else ""
+        return _slug(f"{window}{digest}")
+
+    @property
+    def html_path(self) -> Path:
+        return self.out_dir / self.name / f"{self.key}.html"
+
+    @property
+    def tables_dir(self) -> Path:
+        return self.out_dir / self.name / f"{self.key}_tables"
+
+    @property
+    def executed_path(self) -> Path:
+        return self.out_dir / self.name / f"{self.key}.ipynb"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.out_dir / self.name / f"{self.key}.json"
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    request: ReportRequest
+    html: Path
+    skipped: bool
+    attempts: int
+
+    @property
+    def tables(self) -> list[Path]:
+        return sorted(self.request.tables_dir.glob("*.csv"))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _export_html(executed: Path) -> str:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True)  # type: ignore[no-untyped-call]
+    exporter.exclude_output_prompt = True
+    notebook = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
+    body, _ = exporter.from_notebook_node(notebook)
+    return str(body)
+
+
+_PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+
+
+def _failing_cell(executed: Path) -> tuple[int | None, str]:
+    """Index (in the source notebook, 0-based) and source of the first failing cell.
+
+    Cells papermill adds (injected parameters, its error banner) are not counted, so
+    the index points at the cell the author wrote.
+    """
+    try:
+        import nbformat
+
+        notebook = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
+    except (OSError, ValueError):
+        return None, ""
+    authored = [
+        c
+        for c in notebook.cells
+        if not _PAPERMILL_TAGS & set(c.get("metadata", {}).get("tags", []))
+    ]
+    for index, cell in enumerate(authored):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return index, str(cell.source)
+    return None, ""
+
+
+def _failure_page(request: ReportRequest, error: BaseException, attempts: int) -> str:
+    index, source = _failing_cell(request.executed_path)
+    name = html.escape(request.name)
+    parameters = html.escape(json.dumps(dict(request.parameters), indent=2, default=str))
+    where = (
+        f"cell {index} of {request.notebook.name} (0-based)"
+        if index is not None
+        else "before any cell ran"
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Report failed: {name}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto}}
+pre{{background:#f6f6f6;padding:1rem;overflow:auto}}</style></head>
+<body><h1>Report failed: {name}</h1>
+<p>{attempts} attempt(s) failed; the last error was in <strong>{where}</strong>.</p>
+<h2>Error</h2><pre>{html.escape(f"{type(error).__name__}: {error}")}</pre>
+<h2>Failing cell</h2><pre>{html.escape(source) or "(none)"}</pre>
+<h2>Parameters</h2><pre>{parameters}</pre>
+<p>The executed notebook is kept at <code>{html.escape(str(request.executed_path))}</code>.</p>
+</body></html>"""
+
+
+def _check_parameters(request: ReportRequest) -> None:
+    declared = notebook_parameters(request.notebook)
+    unknown = sorted(set(request.parameters) - set(declared))
+    if unknown:
+        from wavekit.errors import FieldProblem
+
+        allowed = ", ".join(sorted(set(declared) - {TABLES_PARAMETER}))
+        problem = f"is not a parameter of {request.notebook.name}; allowed: {allowed}"
+        raise ReportParameterError([FieldProblem(name, problem) for name in unknown])
+
+
+def render(
+    request: ReportRequest,
+    *,
+    force: bool = False,
+    attempts: int = 3,
+    backoff_s: float = 1.0,
+    progress: bool = False,
+    kernel_name: str = "python3",
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> ReportResult:
+    """Execute the notebook with papermill and publish it as HTML (tables as CSV beside it).
+
+    Raises
+    ------
+    ReportParameterError
+        A parameter the notebook does not declare.
+    ReportFailedError
+        Every attempt failed; a failure page was published at the report's path.
+    """
+    if not request.notebook.is_file():
+        raise ReportError(f"notebook: no such file {request.notebook}")
+    if request.html_path.exists() and not force:
+        write_index(request.out_dir)
+        return ReportResult(request, request.html_path, skipped=True, attempts=0)
+    _check_parameters(request)
+    papermill = _papermill()
+    request.tables_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {**request.parameters, TABLES_PARAMETER: str(request.tables_dir)}
+    tried = 0
+
+    def attempt() -> None:
+        nonlocal tried
+        tried += 1
+        papermill.execute_notebook(
+            str(request.notebook),
+            str(request.executed_path),
+            parameters=parameters,
+            kernel_name=kernel_name,
+            progress_bar=progress,
+            cwd=str(Path.cwd()),
+        )
+
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=backoff_s, max=30 * backoff_s),
+        sleep=sleep,
+        reraise=False,
+    )
+    try:
+        retrying(attempt)
+    except RetryError as exc:
+        error = exc.last_attempt.exception() or exc
+        _atomic_write(request.html_path, _failure_page(request, error, tried))
+        _write_manifest(request, "failed", clock(), str(error))
+        write_index(request.out_dir)
+        raise ReportFailedError(
+            f"{request.name}: {tried} attempt(s) failed: {type(error).__name__}: "
+            f"{str(error).strip().splitlines()[-1] if str(error).strip() else ''} "
+            f"— see {request.html_path}",
+            request.html_path,
+            request.executed_path,
+        ) from None
+    _atomic_write(request.html_path, _export_html(request.executed_path))
+    _write_manifest(request, "ok", clock(), None)
+    write_index(request.out_dir)
+    return ReportResult(request, request.html_path, skipped=False, attempts=tried)
+
+
+def _write_manifest(
+    request: ReportRequest, status: str, rendered_at: dt.datetime, error: str | None
+) -> None:
+    manifest = {
+        "name": request.name,
+        "html": request.html_path.name,
+        "status": status,
+        "rendered_at": rendered_at.isoformat(),
+        "parameters": dict(request.parameters),
+        "error": error,
+    }
+    _atomic_write(request.manifest_path, json.dumps(manifest, indent=2, default=str))
+
+
+def _manifests(out_dir: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    for path in out_dir.glob("*/*.json"):
+        try:
+            yield path, json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+
+
+def write_index(out_dir: Path) -> Path:
+    """``index.html`` listing every report newest first, and ``latest.html`` → newest ok."""
+    entries = sorted(_manifests(out_dir), key=lambda item: item[1]["rendered_at"], reverse=True)
+    rows = []
+    for path, manifest in entries:
+        link = f"{path.parent.name}/{manifest['html']}"
+        params = manifest.get("parameters", {})
+        span = f"{params.get('start', '')} – {params.get('end', '')}" if params.get("start") else ""
+        status = "" if manifest["status"] == "ok" else ' <strong class="failed">failed</strong>'
+        rows.append(
+            f'<li><a href="{html.escape(link)}">{html.escape(manifest["name"])}'
+            f" {html.escape(str(params.get('title', '')))} {html.escape(span)}</a>"
+            f" <small>rendered {html.escape(manifest['rendered_at'][:19])} UTC</small>{status}</li>"
+        )
+    newest_ok = next((p for p, m in entries if m["status"] == "ok"), None)
+    latest_link = (
+        f"{newest_ok.parent.name}/{json.loads(newest_ok.read_text())['html']}" if newest_ok else ""
+    )
+    if latest_link:
+        _atomic_write(
+            out_dir / "latest.html",
+            f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0; url='
+            f'{html.escape(latest_link)}"><a href="{html.escape(latest_link)}">latest report</a>',
+        )
+    latest = '<p><a href="latest.html">latest</a></p>' if latest_link else "<p>no report yet</p>"
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>wavekit reports</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto}}
+.failed{{color:#b00}}</style></head>
+<body><h1>wavekit reports</h1>{latest}<ol>
+{chr(10).join(rows)}
+</ol></body></html>"""
+    index = out_dir / "index.html"
+    _atomic_write(index, page)
+    return index
+
+
+# -- scheduling ---------------------------------------------------------------------------
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def next_run(every: str, after: dt.datetime) -> dt.datetime:
+    """The first fire time strictly after ``after``: ``"1h"``-style intervals aligned to
+    the epoch (so restarts keep the same slots), or a 5-field cron expression (UTC)."""
+    after = after.astimezone(dt.UTC)
+    if match := _INTERVAL.match(every):
+        step = int(match[1]) * _UNITS[match[2]]
+        if step <= 0:
+            raise ReportError(f"every: the interval must be positive, got {every!r}")
+        seconds = int(after.timestamp()) // step * step + step
+        return dt.datetime.fromtimestamp(seconds, dt.UTC)
+    try:
+        from croniter import croniter
+
+        fire: dt.datetime = croniter(every, after).get_next(dt.datetime)
+    except (ImportError, ValueError, KeyError) as exc:
+        raise ReportError(
+            f"every: {every!r} is neither an interval like '1h' or '30m' nor a cron expression"
+        ) from exc
+    return fire.astimezone(dt.UTC)
+
+
+def schedule(
+    make_request: Callable[[dt.datetime], ReportRequest],
+    every: str,
+    *,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    sleep: Callable[[float], None] = time.sleep,
+    max_runs: int | None = None,
+    on_result: Callable[[ReportResult | ReportError], None] = lambda _: None,
+    **render_options: Any,
+) -> int:
+    """Run in the foreground: at each fire time render ``make_request(fire_time)``.
+
+    A failed run is reported through ``on_result`` and the schedule goes on. Returns the
+    number of runs (when ``max_runs`` stops it; otherwise it runs until interrupted).
+    """
+    runs = 0
+    fire = next_run(every, clock())
+    while max_runs is None or runs < max_runs:
+        wait = (fire - clock()).total_seconds()
+        if wait > 0:
+            sleep(wait)
+            continue
+        try:
+            on_result(render(make_request(fire), clock=clock, **render_options))
+        except ReportError as exc:
+            on_result(exc)
+        runs += 1
+        fire = next_run(every, max(fire, clock()))
+    return runs
+
+
+def days(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every day from ``first`` to ``last`` inclusive."""
+    if last < first:
+        raise ReportError(f"to: {last} is before from: {first}")
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
