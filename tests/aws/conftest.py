@@ -162,3 +162,43 @@ def scheduled_event(rule: str = "wavekit-cleaner") -> dict[str, Any]:
         "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"],
         "detail": {},
     }
+
+
+@pytest.fixture(autouse=True)
+def _moto_honours_tls_conditions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto ignores policy conditions, so a 'deny unless TLS' statement denies every call.
+    boto3 always talks TLS to S3, so such statements never match a real request: drop
+    them before moto evaluates a bucket policy (every other statement still applies)."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(bucket: FakeBucket, action: str, resource: str) -> Any:
+        if bucket.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = json.loads(bucket.policy)
+        policy["Statement"] = [
+            s
+            for s in policy["Statement"]
+            if s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") != "false"
+        ]
+        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+    monkeypatch.setattr(FakeBucket, "get_permission", get_permission)
+
+
+@pytest.fixture(autouse=True)
+def _moto_change_sets_update_the_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto applies a change set's resources but keeps the stack's old parameters and
+    outputs (a stack made by a change set has none); CloudFormation updates both."""
+    from moto.cloudformation.models import ChangeSet
+    from moto.cloudformation.parsing import OutputMap
+
+    original = ChangeSet.apply
+
+    def apply(change_set: ChangeSet) -> None:
+        original(change_set)
+        stack = change_set.stack
+        stack.parameters = change_set.parameters
+        stack.output_map = OutputMap(stack.resource_map, change_set.template_dict, stack.stack_id)
+
+    monkeypatch.setattr(ChangeSet, "apply", apply)

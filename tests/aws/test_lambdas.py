@@ -62,7 +62,8 @@ def test_post_then_get_through_api_gateway(stack: BackendResources) -> None:
     assert (body["status"], body["spec"]["frequencies"][0]["freq"]) == ("in_progress", 440.0)
 
     # one request-log event per request, flushed to Firehose before each handler returned
-    events = [event_from_json(line) for line in delivered_lines(new_session(), stack.lake_bucket)]
+    lines = delivered_lines(new_session(), stack.lake_bucket)
+    events = sorted((event_from_json(line) for line in lines), key=lambda e: e.ts)
     assert [(e.route, e.status_code, e.cold_start) for e in events] == [
         ("POST /waves", 202, True),
         ("GET /waves/{request_id}", 200, False),
