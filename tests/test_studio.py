@@ -6,12 +6,15 @@ in ``clock.advance``.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import random
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,7 @@ import pytest
 import soundfile as sf
 
 import wavekit
-from wavekit import InvalidSpecError, ToneSpec, to_bytes
+from wavekit import InvalidSpecError, ToneSpec, plots, to_bytes
 from wavekit.analysis import strongest_frequencies, to_dbfs
 from wavekit.spec import Partial
 from wavekit.studio import (
@@ -29,8 +32,8 @@ from wavekit.studio import (
     PLOT_DELAY_S,
     PRESETS,
     Debouncer,
+    EventLoopScheduler,
     ManualScheduler,
-    ThreadScheduler,
     ToneStudio,
     beat_rates,
     random_partials,
@@ -40,6 +43,35 @@ QUIET = 10.0
 """Seconds that certainly end any burst (far beyond debounce and plot delays)."""
 
 
+class InlineExecutor(Executor):
+    """Runs each job at once in the caller: plots appear exactly when the clock says."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+class QueuedExecutor(InlineExecutor):
+    """While ``holding``, keeps jobs until ``run_all``: a plot thread slow exactly when we say."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.jobs: list[Callable[[], Any]] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if not self.holding:
+            return super().submit(fn, *args, **kwargs)
+        future: Future[Any] = Future()
+        self.jobs.append(lambda: future.set_result(fn(*args, **kwargs)))
+        return future
+
+    def run_all(self) -> None:
+        jobs, self.jobs = self.jobs, []
+        for job in jobs:
+            job()
+
+
 @pytest.fixture
 def clock() -> ManualScheduler:
     return ManualScheduler()
@@ -47,7 +79,9 @@ def clock() -> ManualScheduler:
 
 @pytest.fixture
 def studio(clock: ManualScheduler, tmp_path: Path) -> ToneStudio:
-    return ToneStudio(scheduler=clock, save_dir=tmp_path, rng=random.Random(7))
+    return ToneStudio(
+        scheduler=clock, save_dir=tmp_path, rng=random.Random(7), plot_executor=InlineExecutor()
+    )
 
 
 def decode(data: bytes) -> tuple[np.ndarray, int]:
@@ -276,7 +310,7 @@ def test_preset_contents() -> None:
     )
     stack = PRESETS["octave stack"]
     assert [p.freq for p in stack] == [110.0, 220.0, 440.0, 880.0, 1760.0]
-    assert [p.amplitude for p in stack] == [1.0, 0.5, 0.25, 0.125, 0.0625]
+    assert [p.amplitude for p in stack] == [1.0, 0.5, 0.33, 0.25, 0.2]
 
 
 def test_random_button_loads_a_reproducible_random_chord(
@@ -288,7 +322,12 @@ def test_random_button_loads_a_reproducible_random_chord(
     assert 2 <= len(partials) <= 4
     assert partials == random_partials(random.Random(7))
     assert heard(studio.audio.value) == pytest.approx(sorted(p.freq for p in partials), abs=0.02)
-    other = ToneStudio(scheduler=ManualScheduler(), save_dir=tmp_path, rng=random.Random(7))
+    other = ToneStudio(
+        scheduler=ManualScheduler(),
+        save_dir=tmp_path,
+        rng=random.Random(7),
+        plot_executor=InlineExecutor(),
+    )
     other.random_button.click()
     assert other.spec.frequencies == partials
 
@@ -339,7 +378,13 @@ def test_a_burst_of_changes_collapses_into_one_trailing_render(
     tmp_path: Path,
 ) -> None:
     clock = ManualScheduler()
-    studio = ToneStudio(scheduler=clock, save_dir=tmp_path, leading=False, max_wait=None)
+    studio = ToneStudio(
+        scheduler=clock,
+        save_dir=tmp_path,
+        leading=False,
+        max_wait=None,
+        plot_executor=InlineExecutor(),
+    )
     rendered = changes_of(studio.audio)
     for freq in np.linspace(450.0, 500.0, 20):
         studio.rows[1].frequency.value = float(freq)
@@ -404,6 +449,67 @@ def test_audio_updates_before_plots_and_newer_edits_cancel_stale_plots(
     assert bytes(studio.waveform_image.value).startswith(b"\x89PNG")
 
 
+def expected_pngs(studio: ToneStudio) -> tuple[bytes, bytes]:
+    """The plots of the tone in the player, drawn independently from its bytes."""
+    signal, rate = sf.read(io.BytesIO(studio.audio.value), dtype="float32", always_2d=True)
+    return (
+        plots.figure_png(plots.waveform_figure(signal, rate)),
+        plots.figure_png(plots.spectrum_figure(signal, rate)),
+    )
+
+
+def test_plots_show_the_tone_in_the_player(studio: ToneStudio, clock: ManualScheduler) -> None:
+    studio.rows[1].frequency.value = 1234.5
+    settle(clock)
+    images = (bytes(studio.waveform_image.value), bytes(studio.spectrum_image.value))
+    assert images == expected_pngs(studio)
+
+
+def test_plots_of_a_tone_that_changed_meanwhile_are_dropped(tmp_path: Path) -> None:
+    clock, executor = ManualScheduler(), QueuedExecutor()
+    studio = ToneStudio(scheduler=clock, save_dir=tmp_path, plot_executor=executor)
+    settle(clock)
+    executor.holding = True
+    spectra = changes_of(studio.spectrum_image)
+    studio.rows[1].frequency.value = 600.0
+    clock.advance(PLOT_DELAY_S)
+    assert len(executor.jobs) == 1  # the plot thread is busy with the 600 Hz plots...
+    studio.rows[1].frequency.value = 700.0  # ...when the tone changes again
+    executor.run_all()
+    assert spectra == []  # 600 Hz plots were not shown
+    settle(clock)
+    executor.run_all()
+    assert len(spectra) == 1
+    assert bytes(studio.spectrum_image.value) == expected_pngs(studio)[1]
+    assert heard(studio.audio.value) == pytest.approx([440.0, 700.0], abs=0.01)
+
+
+def test_plots_are_drawn_off_the_loop_and_shown_on_it(tmp_path: Path) -> None:
+    # In a kernel the thread handling widget messages runs an asyncio loop; plots are
+    # drawn on a worker thread and the images set back on that loop's thread.
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        studio = ToneStudio(save_dir=tmp_path, plot_delay=0.0)
+        shown_on: list[threading.Thread] = []
+        shown = threading.Event()
+
+        def on_spectrum(_change: Any) -> None:
+            shown_on.append(threading.current_thread())
+            shown.set()
+
+        studio.spectrum_image.observe(on_spectrum, names="value")
+        loop.call_soon_threadsafe(lambda: setattr(studio.rows[1].frequency, "value", 900.0))
+        assert shown.wait(timeout=30)
+        assert shown_on == [thread]
+        assert bytes(studio.spectrum_image.value) == expected_pngs(studio)[1]
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
 def test_debouncer_leading_trailing_flush_and_cancel() -> None:
     clock = ManualScheduler()
     runs: list[float] = []
@@ -447,11 +553,37 @@ def test_debouncer_max_wait_caps_the_delay() -> None:
     assert runs[:3] == pytest.approx([0.25, 0.5, 0.75])
 
 
-def test_debouncer_on_timer_threads_runs_the_trailing_call() -> None:
+def test_without_an_event_loop_timers_run_on_threads() -> None:
     done = threading.Event()
-    debounce = Debouncer(done.set, wait=0.01, scheduler=ThreadScheduler(), leading=False)
+    debounce = Debouncer(done.set, wait=0.01, scheduler=EventLoopScheduler(), leading=False)
     debounce()
     assert done.wait(timeout=10)
+
+
+def test_timers_run_on_the_loop_of_the_thread_that_handled_the_edit() -> None:
+    # JupyterLab 4 + ipykernel 7 deliver widget messages on a subshell thread running
+    # its own asyncio loop. The trailing render must be scheduled on that loop: a timer
+    # put on another thread's loop does not wake it, and the render would wait for the
+    # next message. Here nothing else ever wakes the thread's loop.
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    ran_on: list[threading.Thread] = []
+    done = threading.Event()
+
+    def render() -> None:
+        ran_on.append(threading.current_thread())
+        done.set()
+
+    debounce = Debouncer(render, wait=0.01, scheduler=EventLoopScheduler(), leading=False)
+    try:
+        loop.call_soon_threadsafe(debounce)
+        assert done.wait(timeout=10)
+        assert ran_on == [thread]
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
 
 
 def test_manual_scheduler_runs_calls_in_time_order() -> None:
@@ -561,7 +693,9 @@ def test_load_round_trips_a_spec(studio: ToneStudio, clock: ManualScheduler) -> 
         volume="-9dB",
         duration=1.25,
         sample_rate=22_050,
-        bits_per_sample="float32",
+        # Not float32: libsndfile stamps float WAVs with the time (PEAK chunk), so two
+        # writes in different seconds differ in those bytes.
+        bits_per_sample=24,
         number_of_channels=2,
         fade_in=0.01,
         fade_out=0.02,
@@ -575,6 +709,34 @@ def test_load_round_trips_a_spec(studio: ToneStudio, clock: ManualScheduler) -> 
 def test_load_keeps_relative_amplitudes_within_the_sliders(studio: ToneStudio) -> None:
     studio.load(ToneSpec(frequencies=[{"freq": 440, "amplitude": 4}, {"freq": 660, "amp": 2}]))
     assert [row.amplitude.value for row in studio.rows] == [1.0, 0.5]
+    assert [p.amplitude for p in studio.spec.frequencies] == [1.0, 0.5]
+
+
+def test_load_puts_levels_on_the_slider_grids(studio: ToneStudio) -> None:
+    # A browser slider snaps its value to its step and sends it back; values already on
+    # the grid are not moved by that.
+    studio.load(
+        ToneSpec(
+            frequencies=[{"freq": 440, "amplitude": 1 / 3}, {"freq": 660, "amp": 0.001}],
+            volume=0.5,
+        )
+    )
+    assert [p.amplitude for p in studio.spec.frequencies] == [0.33, 0.01]
+    assert studio.volume.value == -6.0
+    assert studio.spec.volume == pytest.approx(10 ** (-6 / 20))
+
+
+def test_slider_echoes_from_the_browser_change_nothing(studio: ToneStudio) -> None:
+    # ipywidgets slider views send their value back after drawing it, with float
+    # rounding (10 ** log10(440) is not always 440): that must not move the tone.
+    audio = changes_of(studio.audio)
+    spec = studio.spec
+    studio.rows[0].frequency.value = 440.0 * (1 + 4e-16)
+    studio.rows[1].amplitude.value = 1.0 - 1e-16
+    studio.volume.value = -20.0 * (1 + 1e-15)
+    assert audio == []
+    assert studio.spec == spec
+    assert studio.spec.frequencies[0].freq == 440.0
 
 
 def test_load_with_an_unknown_sample_rate_adds_it(studio: ToneStudio) -> None:

@@ -14,10 +14,11 @@ hands those bytes to the ``ipywidgets.Audio`` player: the player holds exactly t
 bytes "Save WAV" writes. Plots (waveform, envelope, spectrum) are drawn afterwards, in
 a separate step that a newer edit cancels, so drawing never delays the audio.
 
-Time comes from a :class:`Scheduler`. In a kernel it is the kernel's asyncio loop
-(callbacks run between comm messages, on the thread that handles widget events); in
-plain Python, timer threads; in tests and benchmarks, a :class:`ManualScheduler`
-whose clock moves only when told.
+Time comes from a :class:`Scheduler`. In a kernel, timers go to the asyncio loop of
+the thread that handled the widget message (a subshell thread in JupyterLab 4, see
+:class:`EventLoopScheduler`); in plain Python, to timer threads; in tests and
+benchmarks, to a :class:`ManualScheduler` whose clock moves only when told. Renders
+hold a lock, so a cell calling the studio while the browser drags a slider is safe.
 
 A bad value never raises into the notebook: the message appears next to the control
 (``frequencies[1].freq`` → the second partial's row) and the player keeps the last
@@ -37,9 +38,10 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import update_wrapper
+from functools import partial, update_wrapper
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -61,8 +63,8 @@ from wavekit import plots
 __all__ = [
     "MAX_PARTIALS",
     "PRESETS",
-    "AsyncioScheduler",
     "Debouncer",
+    "EventLoopScheduler",
     "ManualScheduler",
     "Scheduler",
     "StudioReading",
@@ -87,6 +89,8 @@ LOUD_DB = -3.0
 MAX_STUDIO_SECONDS = 30.0
 MAX_STUDIO_BYTES = 64 << 20
 """The player sends the whole file to the browser; longer tones belong in ``wavekit synth``."""
+AMPLITUDE_STEP = 0.01
+VOLUME_STEP_DB = 0.1
 DEBOUNCE_S = 0.08
 MAX_WAIT_S = 0.3
 PLOT_DELAY_S = 0.05
@@ -103,7 +107,9 @@ CHANNEL_OPTIONS = (("mono", 1), ("stereo", 2), *((str(n), n) for n in range(3, 9
 PRESETS: dict[str, tuple[Partial, ...]] = {
     "beat 440/445": (Partial(freq=440.0), Partial(freq=445.0)),
     "A major chord": tuple(Partial(freq=round(midi_to_hz(n), 3)) for n in (69, 73, 76)),
-    "octave stack": tuple(Partial(freq=110.0 * 2**k, amplitude=0.5**k) for k in range(5)),
+    "octave stack": tuple(
+        Partial(freq=110.0 * 2**k, amplitude=round(1 / (k + 1), 2)) for k in range(5)
+    ),
 }
 """Named sets of partials; loading one keeps level, duration and format."""
 
@@ -133,23 +139,6 @@ class Scheduler(Protocol):
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable: ...
 
 
-class AsyncioScheduler:
-    """Delayed calls on an asyncio loop, e.g. the Jupyter kernel's.
-
-    The kernel handles widget messages on the same loop, so renders never run
-    concurrently with control changes and need no locking.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-
-    def now(self) -> float:
-        return self.loop.time()
-
-    def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
-        return self.loop.call_later(delay, callback)
-
-
 class ThreadScheduler:
     """Delayed calls on timer threads, for plain Python where no event loop runs."""
 
@@ -161,6 +150,26 @@ class ThreadScheduler:
         timer.daemon = True
         timer.start()
         return timer
+
+
+class EventLoopScheduler(ThreadScheduler):
+    """Delayed calls on the asyncio loop of the thread that asks; timer threads otherwise.
+
+    In a Jupyter kernel, widget messages are handled on a running asyncio loop, but
+    not always the main one: with JupyterLab 4 and ipykernel 7 they arrive on a
+    *subshell* thread with its own loop. A timer must go to the loop of the thread that
+    handled the edit: ``call_later`` on another thread's loop does not wake it, and the
+    trailing render would wait for the next message. Callbacks then run on that same
+    thread, between that thread's messages.
+    """
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return super().call_later(delay, callback)
+        # asyncio's clock is time.monotonic, like now(); the handle cancels from this thread.
+        return loop.call_later(delay, callback)
 
 
 class _ManualCall:
@@ -230,12 +239,8 @@ class ManualScheduler:
 
 
 def default_scheduler() -> Scheduler:
-    """The running asyncio loop (inside a Jupyter kernel), else timer threads."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return ThreadScheduler()
-    return AsyncioScheduler(loop)
+    """The scheduler a studio uses unless told otherwise: :class:`EventLoopScheduler`."""
+    return EventLoopScheduler()
 
 
 class Debouncer:
@@ -453,6 +458,27 @@ class StudioReading:
 # --------------------------------------------------------------------------- widgets
 
 
+def _is_echo(new: float, accepted: float) -> bool:
+    """Whether a slider value from the browser only repeats the accepted one.
+
+    ipywidgets 8 slider views send their value back whenever they are drawn or set from
+    the kernel, after a round trip through ``10 ** log10(x)`` (log slider) or the step
+    grid. Accepting those would turn 440 Hz into 440.00000000000006 Hz and re-render
+    for nothing, so values within float rounding of the accepted one are ignored. (The
+    kernel keeps exact values on the sliders' grids, so the grid never moves them.)
+    """
+    return math.isclose(new, accepted, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _on_grid(value: float, step: float) -> float:
+    return round(round(value / step) * step, 10)
+
+
+def _amplitude_on_grid(amplitude: float) -> float:
+    """Relative amplitude on the slider's 0.01 grid; a quiet partial stays audible."""
+    return max(_on_grid(amplitude, AMPLITUDE_STEP), AMPLITUDE_STEP) if amplitude > 0 else 0.0
+
+
 def _style() -> dict[str, str]:
     return {"description_width": "initial"}
 
@@ -460,10 +486,14 @@ def _style() -> dict[str, str]:
 class PartialRow:
     """The controls of one partial: log-scale frequency slider, typed entry, amplitude, mute.
 
-    Phase and channel are not edited here but are kept, so a loaded spec round-trips.
+    ``freq`` and ``amplitude_value`` are the exact accepted values; see :func:`_is_echo`
+    for why the sliders' own values are not trusted. Phase and channel are not edited
+    here but are kept, so a loaded spec round-trips.
     """
 
     def __init__(self, partial: Partial) -> None:
+        self.freq = partial.freq
+        self.amplitude_value = partial.amplitude
         self.phase = partial.phase
         self.channel = partial.channel
         self.frequency = widgets.FloatLogSlider(
@@ -471,7 +501,7 @@ class PartialRow:
             base=10,
             min=math.log10(MIN_FREQ),
             max=math.log10(MAX_FREQ),
-            step=0.0005,  # ≈ 2 cents
+            step=None,  # continuous: a step grid would move exact values like 440 Hz
             readout=False,
             continuous_update=True,
             description="#1",
@@ -492,7 +522,7 @@ class PartialRow:
             value=partial.amplitude,
             min=0.0,
             max=1.0,
-            step=0.01,
+            step=AMPLITUDE_STEP,
             description="amp",
             readout_format=".2f",
             style=_style(),
@@ -518,8 +548,8 @@ class PartialRow:
 
     def partial(self) -> Partial:
         return Partial(
-            freq=self.frequency.value,
-            amplitude=self.amplitude.value,
+            freq=self.freq,
+            amplitude=self.amplitude_value,
             phase=self.phase,
             channel=self.channel,
         )
@@ -550,6 +580,10 @@ class ToneStudio:
         Render the first edit after a quiet period at once.
     plot_delay
         Delay (s) between a render and its plots (a newer edit cancels them).
+    plot_executor
+        Where plots are drawn; default one background thread, so drawing (~0.1 s per
+        figure) never holds up the kernel thread that handles the next slider move.
+        Plots of a tone that has since changed are dropped.
     rng
         Randomness of the "random" button.
 
@@ -571,6 +605,7 @@ class ToneStudio:
         max_wait: float | None = MAX_WAIT_S,
         leading: bool = True,
         plot_delay: float = PLOT_DELAY_S,
+        plot_executor: Executor | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.scheduler = scheduler if scheduler is not None else default_scheduler()
@@ -582,6 +617,9 @@ class ToneStudio:
         self._valid = False
         self._wave_fig: Any = None
         self._spec_fig: Any = None
+        self._plot_executor = plot_executor
+        self._plot_generation = 0
+        self._plotted: Rendered | None = None
         self.rows: list[PartialRow] = []
         self._audio_debouncer = Debouncer(
             self._render_audio,
@@ -591,7 +629,7 @@ class ToneStudio:
             max_wait=max_wait,
         )
         self._plot_debouncer = Debouncer(
-            self._render_plots, wait=plot_delay, scheduler=self.scheduler, leading=False
+            self._request_plots, wait=plot_delay, scheduler=self.scheduler, leading=False
         )
         self._build(autoplay)
         self.load(spec if spec is not None else DEFAULT_SPEC, render=False)
@@ -622,7 +660,7 @@ class ToneStudio:
             value=DEFAULT_VOLUME_DB,
             min=MIN_VOLUME_DB,
             max=0.0,
-            step=0.5,
+            step=VOLUME_STEP_DB,
             description="volume (dBFS)",
             readout_format=".1f",
             style=_style(),
@@ -727,8 +765,9 @@ class ToneStudio:
         self.spectrum_image = widgets.Image(format="png", layout={"width": "480px"})
         self.spectrum_image.add_class("wavekit-spectrum")
 
+        self._volume_db = DEFAULT_VOLUME_DB
+        self.volume.observe(self._on_volume, names="value")
         for control in (
-            self.volume,
             self.duration,
             self.sample_rate,
             self.bits,
@@ -816,7 +855,9 @@ class ToneStudio:
         scale = 1.0 / top if top > 1.0 else 1.0  # relative levels; the sliders stop at 1
         with self._quiet():
             self.rows = [
-                PartialRow(p.model_copy(update={"amplitude": p.amplitude * scale}))
+                PartialRow(
+                    p.model_copy(update={"amplitude": _amplitude_on_grid(p.amplitude * scale)})
+                )
                 for p in partials
             ]
             for row in self.rows:
@@ -826,7 +867,7 @@ class ToneStudio:
     def _wire(self, row: PartialRow) -> None:
         row.frequency.observe(lambda change: self._on_frequency(row, change), names="value")
         row.entry.observe(lambda change: self._on_entry(row, change), names="value")
-        row.amplitude.observe(self._on_change, names="value")
+        row.amplitude.observe(lambda change: self._on_amplitude(row, change), names="value")
         row.mute.observe(self._on_change, names="value")
         row.remove.on_click(lambda _b: self._on_remove(row))
 
@@ -850,8 +891,10 @@ class ToneStudio:
             raise InvalidSpecError.single(
                 "volume", f"{volume_db:.1f} dBFS is below the studio's {MIN_VOLUME_DB:g} dBFS"
             )
+        volume_db = _on_grid(volume_db, VOLUME_STEP_DB)
         with self._quiet():
             self._set_rows(spec.frequencies)
+            self._volume_db = volume_db
             self.volume.value = volume_db
             self.duration.value = spec.duration
             if spec.sample_rate not in self.sample_rate.options:
@@ -886,7 +929,7 @@ class ToneStudio:
                 "frequencies", f"the studio edits at most {MAX_PARTIALS} partials"
             )
         if freq is None:
-            last = self.rows[-1].frequency.value
+            last = self.rows[-1].freq
             freq = last * 1.5 if last * 1.5 <= MAX_FREQ else last / 2
         if not MIN_FREQ <= freq <= MAX_FREQ:
             raise InvalidSpecError.single(
@@ -960,7 +1003,7 @@ class ToneStudio:
         try:
             spec = ToneSpec(
                 frequencies=[row.partial() for row in rows],
-                volume=0.0 if silent else _db_to_linear(self.volume.value),
+                volume=0.0 if silent else _db_to_linear(self._volume_db),
                 duration=duration,
                 sample_rate=self.sample_rate.value,
                 bits_per_sample=self.bits.value,
@@ -998,6 +1041,7 @@ class ToneStudio:
         if self._suppress:
             return
         self._plot_debouncer.cancel()
+        self._plot_generation += 1  # plots being drawn now will be stale: drop them
         self._audio_debouncer()
 
     @_guarded
@@ -1035,18 +1079,56 @@ class ToneStudio:
             self._show_summary(self._rendered)
         self._plot_debouncer()
 
-    @_guarded
-    def _render_plots(self) -> None:
-        """Draw the waveform and spectrum of the player's bytes into the two images."""
+    def _request_plots(self, *, wait: bool = False) -> None:
+        """Have the plot thread draw the player's tone; the images follow when it is done.
+
+        The finished PNGs are handed back to the asyncio loop of the calling thread (the
+        one handling widget messages), so widgets are only changed between messages.
+        With ``wait`` (or outside any loop) the plot thread sets them itself and this
+        call waits for it.
+        """
         with self._lock:
             rendered = self._rendered
-            if rendered is None:  # pragma: no cover - the constructor renders
-                return
+            self._plot_generation += 1
+            generation = self._plot_generation
+        if rendered is None:  # pragma: no cover - the constructor renders
+            return
+        loop = None
+        if not wait:
+            with suppress(RuntimeError):
+                loop = asyncio.get_running_loop()
+        if self._plot_executor is None:
+            self._plot_executor = ThreadPoolExecutor(1, thread_name_prefix="wavekit-plots")
+        job = self._plot_executor.submit(self._draw_plots, rendered, generation, loop)
+        if wait:
+            job.result()
+
+    def _draw_plots(
+        self, rendered: Rendered, generation: int, loop: asyncio.AbstractEventLoop | None
+    ) -> None:
+        """On the plot thread: both figures to PNG, then deliver (unless superseded)."""
+        if generation != self._plot_generation:
+            return  # a newer tone is coming; do not spend 0.2 s on this one
+        try:
             rate = rendered.spec.sample_rate
             self._wave_fig = plots.waveform_figure(rendered.signal, rate, fig=self._wave_fig)
             self._spec_fig = plots.spectrum_figure(rendered.signal, rate, fig=self._spec_fig)
-            self.waveform_image.value = plots.figure_png(self._wave_fig)
-            self.spectrum_image.value = plots.figure_png(self._spec_fig)
+            pngs = (plots.figure_png(self._wave_fig), plots.figure_png(self._spec_fig))
+            deliver = partial(self._show_plots, rendered, generation, pngs)
+        except Exception as exc:
+            logger.exception("tone studio: drawing the plots failed")
+            deliver = partial(self._set_status, f"plots failed: {exc}", error=True)
+        if loop is None or loop.is_closed():
+            deliver()
+        else:
+            loop.call_soon_threadsafe(deliver)
+
+    @_guarded
+    def _show_plots(self, rendered: Rendered, generation: int, pngs: tuple[bytes, bytes]) -> None:
+        if generation != self._plot_generation:
+            return
+        self.waveform_image.value, self.spectrum_image.value = pngs
+        self._plotted = rendered
 
     def _show_level(self, rendered: Rendered) -> None:
         peak_db = to_dbfs(rendered.peak)
@@ -1082,16 +1164,19 @@ class ToneStudio:
         self.status.value = _message_html(text) if error else html.escape(text)
 
     def flush(self) -> None:
-        """Run a pending render and its plots now (scripts, tests, papermill)."""
+        """Run a pending render and draw its plots now, waiting for both (scripts, tests)."""
         self._audio_debouncer.flush()
-        self._plot_debouncer.flush()
+        if self._plotted is not self._rendered:
+            self._plot_debouncer.cancel()
+            self._request_plots(wait=True)
 
     def refresh(self) -> None:
-        """Render audio and plots now, whatever is pending."""
+        """Render audio and plots now, whatever is pending, and wait for them."""
         self._audio_debouncer.cancel()
         self._plot_debouncer.cancel()
         self._render_audio()
-        self._plot_debouncer.flush()
+        self._plot_debouncer.cancel()
+        self._request_plots(wait=True)
 
     # ------------------------------------------------------------------ player
 
@@ -1169,9 +1254,24 @@ class ToneStudio:
         self._edited()
 
     def _on_frequency(self, row: PartialRow, change: Any) -> None:
+        if _is_echo(change["new"], row.freq):
+            return
+        row.freq = float(change["new"])
         with self._quiet():
-            row.entry.value = format_hz(change["new"])
+            row.entry.value = format_hz(row.freq)
         row.message.value = ""
+        self._edited()
+
+    def _on_amplitude(self, row: PartialRow, change: Any) -> None:
+        if _is_echo(change["new"], row.amplitude_value):
+            return
+        row.amplitude_value = float(change["new"])
+        self._edited()
+
+    def _on_volume(self, change: Any) -> None:
+        if _is_echo(change["new"], self._volume_db):
+            return
+        self._volume_db = float(change["new"])
         self._edited()
 
     @_guarded
@@ -1190,7 +1290,7 @@ class ToneStudio:
             )
             return
         row.message.value = ""
-        if freq == row.frequency.value:
+        if freq == row.freq:
             with self._quiet():
                 row.entry.value = format_hz(freq)
         else:
