@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from wavekit.errors import JobNotFoundError, MissingExtraError
+from wavekit.service.periodic import PeriodicTask
 
 if TYPE_CHECKING:
     from wavekit.analytics import Leaderboard, LeaderboardCache, RefreshReport, Warehouse
@@ -79,27 +80,8 @@ class LeaderboardService:
                     close()
 
 
-class RefreshThread:
-    """Calls :meth:`LeaderboardService.refresh` every ``interval_s`` until stopped."""
+class RefreshThread(PeriodicTask["RefreshReport"]):
+    """:meth:`LeaderboardService.refresh` every ``interval_s`` seconds until stopped."""
 
     def __init__(self, leaderboards: LeaderboardService, interval_s: float) -> None:
-        self.leaderboards = leaderboards
-        self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="wavekit-boards", daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                report = self.leaderboards.refresh()
-                log.info("refreshed %d leaderboards", len(report.boards))
-            except Exception:
-                log.exception("leaderboard refresh failed; trying again next interval")
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(30)
+        super().__init__("wavekit-leaderboards", interval_s, leaderboards.refresh)
