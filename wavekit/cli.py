@@ -206,5 +206,9 @@ from wavekit.report_commands import register as _register_reports  # noqa: E402
 
 _register_reports(app)
 
+from wavekit.deploy_commands import register as _register_deploy  # noqa: E402
+
+_register_deploy(app)
+
 if __name__ == "__main__":  # pragma: no cover
     app()
