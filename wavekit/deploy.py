@@ -70,11 +70,12 @@ REFRESH_REQUIREMENTS: tuple[str, ...] = (
     "pydantic>=2.7",
     "pydantic-settings>=2.3",
     "soundfile>=0.12.1",
-    "sqlglot>=25",
     "tqdm>=4.66",
 )
 """The refresh bundle: numpy, pandas, pyarrow and awswrangler come from the AWS SDK for
 pandas layer, which keeps both under Lambda's 250 MB."""
+LAYER_PROVIDED: tuple[str, ...] = ("numpy", "numpy.libs", "numpy-*.dist-info")
+"""Removed from the refresh bundle: the layer has them (one numpy, the layer's)."""
 PRUNED_DIRS = frozenset({"__pycache__", "tests", "testing"})
 PRUNED_SUFFIXES = (".pyc", ".pyi", ".c", ".h", ".pxd", ".pyx")
 TERMINAL_OK = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE", "IMPORT_COMPLETE"}
@@ -408,6 +409,7 @@ def build_bundle(
     *,
     architecture: str = ARCHITECTURE,
     unzipped_limit: int = LAMBDA_UNZIPPED_LIMIT,
+    exclude: Sequence[str] = (),
     echo: Echo = print,
 ) -> Bundle:
     """Our package plus ``requirements`` as manylinux wheels for CPython 3.12, zipped.
@@ -415,7 +417,8 @@ def build_bundle(
     The dependencies are installed once per (requirements, architecture) and kept under
     ``build_dir`` (a stamp records what is there), so rebuilding after a code change
     downloads nothing. Our package is built as a wheel (``pip wheel``) and installed
-    without its dependencies (typer, tqdm... are not all needed in Lambda).
+    without its dependencies (typer, tqdm... are not all needed in Lambda); top-level
+    names matching ``exclude`` (provided by a layer) are left out.
 
     Raises
     ------
@@ -446,25 +449,44 @@ def build_bundle(
         _run([*pip, "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(root)], echo)
         own_stamp.write_text(source_hash)
     (wheel,) = wheels.glob("wavekit-*.whl")
+    target = work.parent / f"{name}-{architecture}.zip"
+    zip_stamp = work / "zip.stamp"
+    inputs = json.dumps([wanted, source_hash, sorted(exclude)])
+    if target.is_file() and zip_stamp.is_file() and zip_stamp.read_text() == inputs:
+        return _checked(_described(name, target, site), unzipped_limit, echo)
     shutil.rmtree(site, ignore_errors=True)
     shutil.copytree(deps, site)
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
     _prune(site)
-    target = work.parent / f"{name}-{architecture}.zip"
-    files, unzipped = _zip(site, target)
-    zipped = target.stat().st_size
+    for pattern in exclude:  # provided by a layer
+        for path in site.glob(pattern):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    _zip(site, target)
+    zip_stamp.write_text(inputs)
+    return _checked(_described(name, target, site), unzipped_limit, echo)
+
+
+def _described(name: str, target: Path, site: Path) -> Bundle:
+    with zipfile.ZipFile(target) as archive:
+        entries = archive.infolist()
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    bundle = Bundle(name, target, digest, zipped, unzipped, files)
+    unzipped = sum(e.file_size for e in entries)
+    return Bundle(name, target, digest, target.stat().st_size, unzipped, len(entries))
+
+
+def _checked(bundle: Bundle, unzipped_limit: int, echo: Echo) -> Bundle:
+    """Echo the bundle's size; raise if it is over Lambda's limits."""
+    mib = 1024**2
     echo(
-        f"bundle {name}: {files} files, {unzipped / 1024**2:.1f} MB unzipped, "
-        f"{zipped / 1024**2:.1f} MB zipped, sha256 {digest[:12]}"
+        f"bundle {bundle.name}: {bundle.files} files, {bundle.unzipped_bytes / mib:.1f} MB "
+        f"unzipped, {bundle.zipped_bytes / mib:.1f} MB zipped, sha256 {bundle.sha256[:12]}"
     )
-    if unzipped > unzipped_limit or zipped > LAMBDA_ZIP_LIMIT:
+    if bundle.unzipped_bytes > unzipped_limit or bundle.zipped_bytes > LAMBDA_ZIP_LIMIT:
         raise BundleTooLargeError(
-            f"bundle {name} is {unzipped / 1024**2:.1f} MB unzipped / "
-            f"{zipped / 1024**2:.1f} MB zipped; limits {unzipped_limit / 1024**2:.0f} MB "
-            f"unzipped, {LAMBDA_ZIP_LIMIT / 1024**2:.0f} MB zipped"
+            f"bundle {bundle.name} is {bundle.unzipped_bytes / mib:.1f} MB unzipped / "
+            f"{bundle.zipped_bytes / mib:.1f} MB zipped; limits {unzipped_limit / mib:.0f} MB "
+            f"unzipped, {LAMBDA_ZIP_LIMIT / mib:.0f} MB zipped"
         )
     return bundle
 
@@ -478,6 +500,7 @@ def build_bundles(build_dir: Path = Path("build/lambda"), echo: Echo = print) ->
             REFRESH_REQUIREMENTS,
             build_dir,
             unzipped_limit=LAMBDA_UNZIPPED_LIMIT - SDK_PANDAS_LAYER_BUDGET,
+            exclude=LAYER_PROVIDED,
             echo=echo,
         ),
     }
