@@ -48,6 +48,7 @@ from wavekit.service.security import (
 )
 from wavekit.settings import Settings
 from wavekit.spec import ToneSpec, describe_problems
+from wavekit.web import mount_web
 
 log = logging.getLogger(__name__)
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
@@ -479,4 +480,5 @@ def create_app(
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, runtime=runtime, cold_start=[cold_start])
+    mount_web(app, settings)
     return app

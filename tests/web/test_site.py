@@ -1,0 +1,156 @@
+"""The site files and their two ways out: mounted on the service, and built for a CDN."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from wavekit.service.server import LocalServer
+from wavekit.settings import Settings
+from wavekit.web import (
+    SITE_DIR,
+    build_site,
+    media_type,
+    render_config,
+    site_files,
+)
+
+CONFIG_RE = re.compile(r"export default Object\.freeze\((\{.*\})\);")
+
+
+def config_of(text: str) -> dict[str, object]:
+    match = CONFIG_RE.search(text)
+    assert match, text
+    loaded: dict[str, object] = json.loads(match[1])
+    return loaded
+
+
+def csp_of(index_html: str) -> str:
+    match = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', index_html)
+    assert match, "no CSP meta tag"
+    return match[1]
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[httpx.Client]:
+    """The app over real HTTP (uvicorn in a thread), with a non-default duration limit."""
+    settings = Settings(data_dir=tmp_path, worker_threads=0, max_duration_s=42)
+    with LocalServer(settings) as server, httpx.Client(base_url=server.url) as http:
+        yield http
+
+
+def test_the_service_serves_the_page_at_its_root(client: httpx.Client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert "connect-src 'self';" in csp_of(page.text)
+    assert client.get("/index.html").text == page.text
+    # The page's limits come from the service's settings.
+    config = client.get("/config.js")
+    assert config.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert config_of(config.text) == {
+        "apiBase": "",
+        "download": "url",
+        "maxDurationS": 42,
+        "validate": True,
+    }
+    for path in site_files():
+        if path.name != "index.html":
+            served = client.get(f"/{path.name}")
+            assert served.content == path.read_bytes()
+            assert served.headers["content-type"] == media_type(path)
+
+
+def test_page_routes_leave_the_api_contract_alone(client: httpx.Client) -> None:
+    missing = client.get("/nothing-here.js")
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "not_found"
+    paths = set(client.get("/openapi.json").json()["paths"])
+    assert "/waves" in paths
+    assert not {"/", "/index.html", "/config.js", "/app.js"} & paths
+
+
+def test_a_public_url_may_be_fetched_by_the_page(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path, worker_threads=0, public_url="https://files.example.org/"
+    )
+    with LocalServer(settings) as server:
+        csp = csp_of(httpx.get(f"{server.url}/").text)
+    assert "connect-src 'self' https://files.example.org;" in csp
+
+
+def test_build_site_writes_every_file_with_the_api_injected(tmp_path: Path) -> None:
+    api = "https://abc123.execute-api.eu-central-1.amazonaws.com/prod/"
+    bucket = "https://wavekit-files.s3.eu-central-1.amazonaws.com"
+    written = build_site(tmp_path / "site", api, "chunks", max_duration_s=30, connect=[bucket])
+    names = sorted(p.name for p in written)
+    assert names == sorted([p.name for p in site_files()] + ["config.js"])
+    assert all(p.parent == tmp_path / "site" and p.stat().st_size > 0 for p in written)
+    config = config_of((tmp_path / "site" / "config.js").read_text())
+    assert config == {
+        "apiBase": api.rstrip("/"),
+        "download": "chunks",
+        "maxDurationS": 30,
+        "validate": True,
+    }
+    csp = csp_of((tmp_path / "site" / "index.html").read_text())
+    assert (
+        "connect-src 'self' https://abc123.execute-api.eu-central-1.amazonaws.com "
+        "https://wavekit-files.s3.eu-central-1.amazonaws.com;"
+    ) in csp
+    assert "script-src 'self';" in csp
+    # Unchanged files are byte-for-byte the sources; building again overwrites.
+    assert (tmp_path / "site" / "app.js").read_bytes() == (SITE_DIR / "app.js").read_bytes()
+    build_site(tmp_path / "site", "http://127.0.0.1:8000")
+    assert config_of((tmp_path / "site" / "config.js").read_text())["apiBase"] == (
+        "http://127.0.0.1:8000"
+    )
+
+
+@pytest.mark.parametrize(
+    "api_base",
+    [
+        "javascript:alert(1)",
+        "ftp://example.org",
+        "https://user:secret@example.org",
+        "https://example.org/?stage=prod",
+        "https://example.org/#x",
+        'https://example.org/"><script>',
+        "https://exa mple.org",
+        "example.org",
+    ],
+)
+def test_build_site_refuses_an_api_base_that_is_not_a_plain_url(
+    api_base: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match="api_base"):
+        build_site(tmp_path, api_base)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_config_rejects_unknown_download_modes_and_limits() -> None:
+    with pytest.raises(ValueError, match="download"):
+        render_config(download="zip")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_duration_s"):
+        render_config(max_duration_s=0)
+    assert config_of(render_config(validate=False))["validate"] is False
+
+
+def test_the_page_loads_nothing_from_elsewhere() -> None:
+    """Offline and CDN-free: every reference in index.html is a file of the site."""
+    index = (SITE_DIR / "index.html").read_text()
+    references = re.findall(r'(?:src|href)="([^"]+)"', index)
+    assert references, "index.html references no files?"
+    for ref in references:
+        assert ref == "data:," or (SITE_DIR / ref).is_file() or ref == "config.js", ref
+    for path in site_files():
+        text = path.read_text()
+        assert not re.search(r"""(?:import|from)\s*\(?\s*["']https?:""", text), path.name
+        assert "//cdn" not in text, path.name
