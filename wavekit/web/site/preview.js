@@ -143,8 +143,9 @@ export function drawSpectrum(canvas, db, binHz) {
     const x = (Math.log(tick / low) / Math.log(high / low)) * width;
     ctx.fillStyle = grid;
     ctx.fillRect(Math.round(x), 0, 1, height);
+    const label = tick >= 1000 ? `${tick / 1000} kHz` : `${tick} Hz`;
     ctx.fillStyle = "#4a5365";
-    ctx.fillText(tick >= 1000 ? `${tick / 1000} kHz` : `${tick} Hz`, x + 3, 12);
+    if (x + 3 + ctx.measureText(label).width < width) ctx.fillText(label, x + 3, 12);
   }
   ctx.fillStyle = line;
   ctx.beginPath();
