@@ -39,6 +39,7 @@ test-fast: lint
 
 bench: install-dev
 	$(PY) benchmarks/bench_synth.py
+	$(PY) benchmarks/bench_studio.py
 
 bench-service: install-dev
 	$(PY) benchmarks/bench_service.py

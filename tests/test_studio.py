@@ -679,6 +679,9 @@ def test_copy_spec_shows_json_the_service_accepts(
     assert ToneSpec.parse(text) == studio.spec
     assert ToneSpec.parse(json.loads(text)).spec_hash == studio.spec.spec_hash
     assert heard(studio.audio.value) == pytest.approx([440.0, 446.5], abs=0.01)
+    settle(clock)
+    studio.rows[0].frequency.value = 300.0  # once shown, the JSON follows the tone
+    assert ToneSpec.parse(studio.spec_text.value) == studio.spec
 
 
 # ----------------------------------------------------------------------------- loading

@@ -974,7 +974,11 @@ class ToneStudio:
         self.flush()
         if self._rendered is None:  # pragma: no cover - the constructor renders
             raise InvalidSpecError.single("spec", "nothing rendered yet")
-        return json.dumps(self._rendered.spec.model_dump(mode="json"), indent=2, sort_keys=True)
+        return self._spec_json(self._rendered.spec)
+
+    @staticmethod
+    def _spec_json(spec: ToneSpec) -> str:
+        return json.dumps(spec.model_dump(mode="json"), indent=2, sort_keys=True)
 
     def _spec_from_controls(
         self,
@@ -1077,6 +1081,8 @@ class ToneStudio:
             self._valid = True
             self._show_level(self._rendered)
             self._show_summary(self._rendered)
+            if self.spec_text.layout.display != "none":  # shown by "Copy spec": keep it current
+                self.spec_text.value = self._spec_json(spec)
         self._plot_debouncer()
 
     def _request_plots(self, *, wait: bool = False) -> None:
