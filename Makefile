@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test test-fast lint bench bench-service install install-dev clean
+.PHONY: demo test test-fast lint bench bench-service bench-analytics install install-dev clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wavekit needs Python 3.11+")'
@@ -43,6 +43,9 @@ bench: install-dev
 
 bench-service: install-dev
 	$(PY) benchmarks/bench_service.py
+
+bench-analytics: install-dev
+	$(PY) benchmarks/bench_analytics.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache out

@@ -44,3 +44,11 @@ def test_events_land_in_daily_partitions_readable_by_duckdb(tmp_path: Path) -> N
     assert rows[0][3] == late
     assert read_lake(tmp_path, [dt.date(2026, 3, 2)]).num_rows == 1
     assert read_lake(tmp_path / "empty").num_rows == 0
+
+
+def test_partition_day_is_the_utc_day_also_before_1970(tmp_path: Path) -> None:
+    just_before = dt.datetime(1969, 12, 31, 23, 59, 59, 999_000, tzinfo=dt.UTC)
+    written = write_lake_partitions(
+        events_table([RequestEvent("GET /health", "GET", 200, 1.0, ts=just_before)]), tmp_path
+    )
+    assert [p.parent.name for p in written] == ["dt=1969-12-31"]

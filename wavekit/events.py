@@ -147,11 +147,15 @@ def write_lake_partitions(
     if table.num_rows == 0:
         return []
     basename = basename or f"events-{uuid.uuid4().hex}"
-    days = pc.strftime(table["ts"], format=PARTITION_FORMAT)
+    # UTC day number from the integer timestamp: formatting a date string per row took a
+    # third of the synthetic-traffic generator's time.
+    millis = pc.cast(table["ts"], pa.int64())
+    days = pc.divide(pc.subtract(millis, pc.if_else(pc.less(millis, 0), 86_399_999, 0)), 86_400_000)
     written = []
-    for day_text in pc.unique(days).to_pylist():
-        part = table.filter(pc.equal(days, day_text))
-        directory = Path(lake) / f"{PARTITION_COLUMN}={day_text}"
+    for day_number in pc.unique(days).to_pylist():
+        part = table.filter(pc.equal(days, day_number))
+        day = dt.date(1970, 1, 1) + dt.timedelta(days=day_number)
+        directory = partition_dir(lake, day)
         directory.mkdir(parents=True, exist_ok=True)
         target = directory / f"{basename}.parquet"
         temporary = directory / f".{basename}.parquet.tmp"

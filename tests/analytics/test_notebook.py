@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import papermill
@@ -17,20 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "04_athena_analyst.ipynb"
 
 
-@pytest.fixture
-def this_interpreters_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Resolve ``python3`` to the kernelspec ipykernel installs under sys.prefix (.venv):
-    its command is ``python``, which jupyter_client replaces with this interpreter. Putting
-    that directory first keeps a user-level ``python3`` spec from taking over."""
-    share = Path(sys.prefix) / "share" / "jupyter"
-    spec = json.loads((share / "kernels" / "python3" / "kernel.json").read_text())
-    assert spec["argv"][0] in {"python", "python3", sys.executable}
-    monkeypatch.setenv("JUPYTER_PATH", str(share))
-    monkeypatch.delenv("MPLBACKEND", raising=False)  # charts render inline, as for a person
-
-
 @pytest.mark.slow
-@pytest.mark.usefixtures("this_interpreters_kernel")
+@pytest.mark.usefixtures("python_kernel")
 def test_the_analyst_notebook_runs_locally_and_exports_what_the_library_computes(
     tmp_path: Path, lake: Path
 ) -> None:
