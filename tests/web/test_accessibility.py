@@ -1,0 +1,197 @@
+"""Accessibility basics: every control has a name, errors are tied to their inputs, the
+whole job can be done from the keyboard, and axe-core finds no WCAG 2.1 A/AA violation."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.service.conftest import LiveServer
+from tests.web.conftest import (
+    VIEWPORT,
+    Browsed,
+    Tone,
+    assert_wav_is,
+    fill_form,
+    open_page,
+    screenshot,
+    wait_done,
+)
+
+pytestmark = pytest.mark.browser
+
+HERE = Path(__file__).parent
+AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
+
+CONTROLS = [
+    ("textbox", "Frequency 1"),
+    ("textbox", "Frequency 2"),
+    ("button", "Remove frequency 1"),
+    ("button", "Add frequency"),
+    ("textbox", "Volume"),
+    ("spinbutton", "Duration (seconds)"),
+    ("spinbutton", "Sample rate (Hz)"),
+    ("combobox", "Bit depth"),
+    ("spinbutton", "Channels"),
+    ("checkbox", "Download in base64 chunks"),
+    ("button", "Make WAV"),
+]
+
+
+def test_controls_have_names_and_errors_are_described(browsed: Browsed, api: LiveServer) -> None:
+    page = open_page(browsed, api.url)
+    for role, name in CONTROLS:
+        assert page.get_by_role(role, name=name, exact=True).count() == 1, (role, name)
+    assert page.get_by_role("status").count() == 1
+    assert page.get_by_role("main").count() == 1
+    assert page.get_by_role("group", name="Frequencies").count() == 1
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll("input, select, button")]
+            .filter((el) => !el.labels?.length && !el.getAttribute("aria-label")
+                            && !el.textContent.trim())
+            .map((el) => el.outerHTML)"""
+    )
+    assert unlabelled == []
+
+    volume = page.get_by_role("textbox", name="Volume")
+    volume.fill("3")
+    page.get_by_role("button", name="Make WAV").click()
+    assert wait_done(page) == "invalid"
+    description = volume.evaluate(
+        "(el) => el.getAttribute('aria-describedby').split(' ')"
+        ".map((id) => document.getElementById(id).textContent).join(' ')"
+    )
+    assert "must be between 0 and 1 (got 3)" in description
+    from playwright.sync_api import expect
+
+    expect(volume).to_have_accessible_description(re.compile("must be between 0 and 1"))
+
+
+def focused(page: Any) -> str:
+    return str(
+        page.evaluate(
+            "document.activeElement.id || document.activeElement.getAttribute('aria-label')"
+        )
+    )
+
+
+def test_keyboard_alone_designs_and_downloads_a_tone(
+    browsed: Browsed, api: LiveServer, tmp_path: Path
+) -> None:
+    page = open_page(browsed, api.url)
+    keys = page.keyboard
+    order = []
+    for _ in range(12):
+        keys.press("Tab")
+        order.append(focused(page))
+    assert order == [
+        "freq-0", "Remove frequency 1", "freq-1", "Remove frequency 2", "add-freq", "volume",
+        "duration", "sample-rate", "bits", "channels", "use-chunks", "submit",
+    ]  # fmt: skip
+
+    page.reload()  # start again from the top of the page
+    page.wait_for_selector("body[data-state=idle]")
+    keys.press("Tab")
+    keys.press("Control+A")
+    keys.type("523.25")
+    keys.press("Tab")
+    keys.press("Tab")
+    keys.press("Control+A")
+    keys.type("659.25")
+    keys.press("Tab")
+    keys.press("Tab")
+    assert focused(page) == "add-freq"
+    keys.press("Space")  # a new row, with the focus in it
+    assert focused(page) == "freq-2"
+    keys.type("784")
+    for _ in range(4):
+        keys.press("Tab")
+    assert focused(page) == "duration"
+    keys.press("Control+A")
+    keys.type("0.5")
+    keys.press("Tab")
+    keys.press("Tab")
+    keys.type("24")  # type-ahead picks "24-bit integer"
+    keys.press("Tab")
+    keys.press("ArrowUp")  # 2 channels
+    keys.press("Tab")
+    keys.press("Space")  # download in chunks
+    keys.press("Tab")
+    assert focused(page) == "submit"
+    keys.press("Enter")
+    assert wait_done(page) == "ready", page.inner_text("#status")
+
+    for _ in range(10):  # past the player's own controls to the download link
+        if focused(page) == "download":
+            break
+        keys.press("Tab")
+    assert focused(page) == "download"
+    with page.expect_download() as download:
+        keys.press("Enter")
+    wav = tmp_path / "keyboard.wav"
+    download.value.save_as(wav)
+    tone = Tone(
+        ("523.25", "659.25", "784"), (523.25, 659.25, 784), duration="0.5", bits="24",
+        channels=2, chunks=True,
+    )  # fmt: skip
+    assert_wav_is(wav, tone)
+    assert "in chunks" in page.inner_text("#status")
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> Path:
+    """axe-core from npm (tests/web/package-lock.json); installed here if npm is available."""
+    if not AXE.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed (apt-get install npm); .ci/run installs it")
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(HERE)],
+            check=True,
+            capture_output=True,
+        )
+    return AXE
+
+
+def axe_violations(page: Any, axe: Path) -> list[str]:
+    if not page.evaluate("Boolean(window.axe)"):
+        page.add_script_tag(path=str(axe))
+    result = page.evaluate(
+        """() => axe.run(document, { runOnly: { type: "tag", values: [
+          "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } })"""
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {json.dumps([n['target'] for n in v['nodes']])}"
+        for v in result["violations"]
+    ]
+
+
+def test_axe_finds_no_violations(
+    browser: Any, api: LiveServer, axe_script: Path, tmp_path: Path
+) -> None:
+    # axe is injected as an inline script, which the page's CSP rightly forbids.
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True, accept_downloads=True)
+    try:
+        browsed = Browsed(context.new_page())
+        page = open_page(browsed, api.url)
+        assert axe_violations(page, axe_script) == [], "idle form"
+
+        page.get_by_label("Channels").fill("12")
+        page.get_by_label("Frequency 2", exact=True).fill("")
+        page.get_by_role("button", name="Make WAV").click()
+        assert wait_done(page) == "invalid"
+        assert axe_violations(page, axe_script) == [], "form with errors"
+
+        fill_form(page, Tone(("440", "660"), (440, 660), duration="0.3"))
+        page.get_by_role("button", name="Make WAV").click()
+        assert wait_done(page) == "ready"
+        assert axe_violations(page, axe_script) == [], "result with player and preview"
+        screenshot(page, "web_page_axe_checked.png")
+    finally:
+        context.close()
