@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +101,16 @@ def test_bytes_and_streamed_file_are_identical(tmp_path: Path) -> None:
     streamed = write(spec, tmp_path / "s.wav", block_frames=4096 * 3)
     assert streamed.read_bytes() == to_bytes(spec)
     assert to_bytes(spec) == to_bytes(spec)
+
+
+def test_float_files_are_reproducible_across_seconds() -> None:
+    """libsndfile's PEAK chunk carries a timestamp; we turn it off for float WAVs."""
+    spec = ToneSpec(frequencies=[440], duration=0.05, bits_per_sample="float32")
+    first = to_bytes(spec)
+    time.sleep(1.1)
+    assert to_bytes(spec) == first
+    assert b"PEAK" not in first
+    assert sf.info(io.BytesIO(first)).subtype == "FLOAT"
 
 
 def test_dither_is_seeded_by_the_spec() -> None:

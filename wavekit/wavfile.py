@@ -154,10 +154,25 @@ def _write_to(
         format=fmt,
         subtype=subtype,
     ) as out:
+        if subtype == "FLOAT":
+            _without_peak_chunk(out)
         out.comment = spec_comment(spec)
         out.software = "wavekit"
         for samples in encoded_blocks(spec, block_frames, progress):
             out.write(samples)
+
+
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's sndfile.h
+
+
+def _without_peak_chunk(out: sf.SoundFile) -> None:
+    """Ask libsndfile not to write its PEAK chunk for float files.
+
+    That chunk holds a timestamp, so two renders of one spec a second apart differed;
+    python-soundfile has no public call for this command, hence its ``_snd`` handle.
+    """
+    snd, ffi = sf._snd, sf._ffi
+    snd.sf_command(out._file, _SFC_SET_ADD_PEAK_CHUNK, ffi.NULL, 0)
 
 
 def spec_comment(spec: ToneSpec) -> str:
