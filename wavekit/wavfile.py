@@ -37,6 +37,9 @@ WAV_DATA_LIMIT = 0xFFFF_FFFF - 1024
 """Bytes of audio a plain RIFF/WAV can hold (32-bit sizes, minus room for headers)."""
 
 WRITE_BUFFER_BYTES = 1 << 20
+ONE_PASS_SAMPLES = 1 << 23
+"""Up to this many samples (~95 s of 44.1 kHz stereo, ~60 MB of buffers) a file is
+rendered in one block, skipping the peak pass that long streamed tones need."""
 
 _SUBTYPES: dict[BitDepth, str] = {
     8: "PCM_U8",
@@ -212,14 +215,18 @@ def write(
     spec: ToneSpec,
     path: str | os.PathLike[str],
     container: Container = "wav",
-    block_frames: int = synth.DEFAULT_BLOCK_FRAMES,
+    block_frames: int | None = None,
     progress: bool = False,
 ) -> Path:
     """Stream the tone to ``path`` block by block, atomically (temp file, then rename).
 
-    Memory stays constant with duration; a tone longer than one block is synthesised
-    twice (once to measure the peak). The bytes equal :func:`to_bytes`.
+    Tones up to :data:`ONE_PASS_SAMPLES` samples are made in one block (one synthesis pass);
+    longer ones stream in blocks with constant memory and are synthesised twice (once
+    to measure the peak). The bytes equal :func:`to_bytes` whatever the block size.
     """
+    if block_frames is None:
+        one_pass = spec.frames * spec.number_of_channels <= ONE_PASS_SAMPLES
+        block_frames = synth.whole_tone_block(spec) if one_pass else synth.DEFAULT_BLOCK_FRAMES
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
