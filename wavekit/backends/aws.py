@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import re
 import tempfile
 import threading
@@ -1075,7 +1076,8 @@ def aws_backends(
     common: dict[str, Any] = {
         "boto3_session": boto3_session,
         "boto_config": boto_config,
-        "region": settings.aws_region,
+        # botocore reads AWS_DEFAULT_REGION; Lambda also sets AWS_REGION
+        "region": settings.aws_region or os.environ.get("AWS_REGION"),
     }
     return Backends(
         blobs=S3BlobStore(bucket, **common),

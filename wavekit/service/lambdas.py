@@ -199,7 +199,7 @@ def _build_api() -> dict[str, Any]:
     from wavekit.service.api import create_app
 
     settings = _settings()
-    session = _boto3().Session(region_name=settings.aws_region)
+    session = _boto3().Session(region_name=settings.aws_region or os.environ.get("AWS_REGION"))
     settings = settings.model_copy(update={"admin_token": _admin_token(settings, session)})
     backends = aws_backends(settings, boto3_session=session)
     backends.events = LoggingEventSink(backends.events)
@@ -257,7 +257,7 @@ def _service(queue_wrapper: type[OutcomeQueue] | None = None) -> tuple[JobServic
     from wavekit.service.jobs import JobService
 
     settings = _settings()
-    session = _boto3().Session(region_name=settings.aws_region)
+    session = _boto3().Session(region_name=settings.aws_region or os.environ.get("AWS_REGION"))
     backends = aws_backends(settings, boto3_session=session)
     queue = None
     if queue_wrapper is not None:
@@ -356,7 +356,7 @@ def _build_refresh() -> dict[str, Any]:
     from wavekit.backends.aws import DynamoLeaderboardCache, _boto3
 
     settings = _settings()
-    session = _boto3().Session(region_name=settings.aws_region)
+    session = _boto3().Session(region_name=settings.aws_region or os.environ.get("AWS_REGION"))
     if not (settings.glue_database and settings.athena_workgroup and settings.jobs_table):
         from wavekit.errors import BackendError
 
