@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.conftest import LiveServer
+from tests.service.conftest import LiveServer, free_port
 from tests.web.conftest import (
     Browsed,
     Sites,
@@ -22,6 +22,8 @@ from tests.web.conftest import (
     save_download,
     wait_done,
 )
+from wavekit.service.server import LocalServer
+from wavekit.settings import Settings
 
 pytestmark = pytest.mark.browser
 
@@ -78,3 +80,26 @@ def test_page_says_when_the_service_is_down(browsed: Browsed, sites: Sites) -> N
     assert wait_done(page) == "error"
     assert "Cannot reach the WAV service at http://127.0.0.1:" in page.inner_text("#status")
     assert "is it running?" in page.inner_text("#status")
+
+
+def test_a_file_link_whose_host_refuses_the_page_is_explained(
+    browsed: Browsed, tmp_path: Path
+) -> None:
+    """Like a presigned S3 link without a bucket CORS rule: the page says what to do."""
+    port = free_port()
+    # The service sends file links to http://localhost:PORT, another origin for a page
+    # on http://127.0.0.1:PORT, and does not allow that page's origin by CORS.
+    settings = Settings(data_dir=tmp_path, public_url=f"http://localhost:{port}")
+    with LocalServer(settings, port=port) as server:
+        page = open_page(browsed, server.url)
+        fill_form(page, TONE)
+        page.get_by_role("button", name="Make WAV").click()
+        assert wait_done(page) == "error"
+        status = page.inner_text("#status")
+        assert "could not read the file link the service redirected to" in status
+        assert "tick “Download in base64 chunks” and press Make WAV again" in status
+        # ...which works: the chunks come from the API itself.
+        page.get_by_label("Download in base64 chunks").check()
+        page.get_by_role("button", name="Make WAV").click()
+        assert wait_done(page) == "ready", page.inner_text("#status")
+        assert_wav_is(save_download(page, tmp_path / "tone.wav"), TONE)

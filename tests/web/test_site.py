@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from wavekit.service.server import LocalServer
 from wavekit.settings import Settings
@@ -16,6 +19,7 @@ from wavekit.web import (
     SITE_DIR,
     build_site,
     media_type,
+    mount_web,
     render_config,
     site_files,
 )
@@ -154,3 +158,28 @@ def test_the_page_loads_nothing_from_elsewhere() -> None:
         text = path.read_text()
         assert not re.search(r"""(?:import|from)\s*\(?\s*["']https?:""", text), path.name
         assert "//cdn" not in text, path.name
+
+
+def test_on_aws_the_mounted_page_downloads_in_chunks_and_may_reach_s3() -> None:
+    """Presigned S3 links need a bucket CORS rule; chunks work through the API alone."""
+    app = FastAPI()
+    mount_web(app, Settings(backend="aws", max_duration_s=60))
+
+    async def get(path: str) -> str:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+            return (await http.get(path)).text
+
+    def text(path: str) -> str:
+        # Its own thread: playwright's sync API may be running a loop in this one.
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, get(path)).result()
+
+    assert config_of(text("/config.js"))["download"] == "chunks"
+    assert "connect-src 'self' https://*.amazonaws.com;" in csp_of(text("/"))
+
+
+@pytest.mark.parametrize("source", ["javascript:alert(1)", "https://a.test/x?y", "*", "'none'"])
+def test_extra_connect_sources_must_be_origins(source: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="connect"):
+        build_site(tmp_path, "", connect=[source])

@@ -68,6 +68,10 @@ _BASE_RE = re.compile(
     r"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?(/[A-Za-z0-9._~!$&*+,;=:@%/-]*)?$"
 )
 """An http(s) URL without credentials, query or fragment, nor quotes or brackets in it."""
+_SOURCE_RE = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~%/-]*)?$")
+"""An origin the page may fetch from; ``https://*.amazonaws.com`` style wildcards allowed."""
+AWS_FILE_HOSTS = "https://*.amazonaws.com"
+"""Where presigned S3 download links point, whatever the addressing style."""
 
 
 def site_files() -> list[Path]:
@@ -131,12 +135,16 @@ def content_security_policy(api_base: str = "", connect: Sequence[str] = ()) -> 
     """The page's CSP: its own scripts only; network access to itself, the API and ``connect``.
 
     ``connect`` adds origins the page may fetch from, e.g. the S3 endpoint a presigned
-    download URL points to (``https://my-bucket.s3.eu-central-1.amazonaws.com``).
+    download URL points to (``https://my-bucket.s3.eu-central-1.amazonaws.com``, or
+    ``https://*.amazonaws.com``); a path is reduced to its origin.
     """
     sources = ["'self'"]
     base = _check_api_base(api_base)
-    for url in ([base] if base else []) + list(connect):
-        origin = _origin(_check_api_base(url))
+    for url in connect:
+        if not _SOURCE_RE.match(url.strip()):
+            raise ValueError(f"connect: {url!r} is not an http(s) origin")
+    for url in ([base] if base else []) + [u.strip() for u in connect]:
+        origin = _origin(url)
         if origin not in sources:
             sources.append(origin)
     return "; ".join(
@@ -219,11 +227,17 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
 
     Explicit routes rather than a catch-all mount, so unknown paths still get the API's
     JSON 404; the routes are left out of the OpenAPI schema (they are not the contract).
+    On AWS the page downloads in chunks by default: a presigned S3 link is only readable
+    by the page if the bucket has a CORS rule for it.
     """
     from fastapi.responses import Response
 
     connect = [settings.public_url] if settings.public_url else []
-    files = _render_site("", "url", settings.max_duration_s, True, connect)
+    download: DownloadMode = "url"
+    if settings.backend == "aws":
+        connect.append(AWS_FILE_HOSTS)
+        download = "chunks"
+    files = _render_site("", download, settings.max_duration_s, True, connect)
 
     def route(content: bytes, content_type: str) -> Callable[[], Awaitable[Response]]:
         async def page_file() -> Response:

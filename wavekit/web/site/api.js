@@ -133,7 +133,21 @@ export class WaveService {
 
   /** Follow the 303 to the file link and stream it; onProgress(received, total). */
   async downloadByUrl(requestId, onProgress) {
-    const response = await this.fetch(`/waves/${encodeURIComponent(requestId)}/download`);
+    let response;
+    try {
+      response = await fetch(this.url(`/waves/${encodeURIComponent(requestId)}/download`), { cache: "no-store" });
+    } catch (error) {
+      const why = await this.diagnose(error);
+      if (why.code === "unreachable") throw why;
+      // The API answered everything so far, so it is the file link's host that said no.
+      throw new ServiceError(
+        "The browser could not read the file link the service redirected to (its host does " +
+          "not allow this page, by CORS or this page's Content-Security-Policy, or the link " +
+          "expired). The service counts the file as downloaded: tick “Download in base64 " +
+          "chunks” and press Make WAV again.",
+        { code: "file_link_blocked" },
+      );
+    }
     if (!response.ok) throw await errorFrom(response);
     const total = Number(response.headers.get("Content-Length")) || 0;
     const reader = response.body.getReader();
