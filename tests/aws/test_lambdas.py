@@ -219,3 +219,77 @@ def test_the_api_logs_one_access_line_per_request(
         ("POST /waves", request_id),
         ("GET /waves/{request_id}", request_id),
     ]
+
+
+def test_admin_refresh_starts_the_refresh_function(
+    stack: BackendResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token comes from Secrets Manager; the refresh function is invoked
+    asynchronously (moto's Lambda without Docker records the invocation)."""
+    import io
+    import zipfile
+
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.core.config import default_user_config
+
+    monkeypatch.setitem(default_user_config, "lambda", {"use_docker": False})
+    invoked: list[tuple[str, str, str]] = []
+    original = LambdaSimpleBackend.invoke
+
+    def record(backend: Any, name: str, qualifier: Any, body: Any, headers: Any, out: Any) -> Any:
+        source = json.loads(body)["source"]
+        invoked.append((name, headers.get("X-Amz-Invocation-Type"), source))
+        return original(backend, name, qualifier, body, headers, out)
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", record)
+    session = new_session()
+    secret = session.client("secretsmanager").create_secret(
+        Name="wk-admin", SecretString="s3cret-token-for-tests"
+    )["ARN"]
+    role = session.client("iam").create_role(
+        RoleName="wk-refresh",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def refresh(event, context):\n    return {}\n")
+    session.client("lambda").create_function(
+        FunctionName="wk-refresh",
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.refresh",
+        Code={"ZipFile": code.getvalue()},
+    )
+    monkeypatch.setenv("WAVEKIT_ADMIN_TOKEN_SECRET", secret)
+    monkeypatch.setenv("WAVEKIT_REFRESH_FUNCTION", "wk-refresh")
+
+    status, _, body = call_api(http_event("POST", "/leaderboards/refresh"))
+    assert status == 401
+    status, _, body = call_api(
+        http_event(
+            "POST",
+            "/leaderboards/refresh",
+            headers={"authorization": "Bearer s3cret-token-for-tests"},
+        )
+    )
+    assert status == 200, body
+    assert body["refreshed"] == 0  # started, not finished: the boards come minutes later
+
+    assert invoked == [("wk-refresh", "Event", "wavekit.api")]
+
+
+def test_logging_becomes_json_lines_in_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    root = logging.getLogger()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    monkeypatch.setattr(root, "handlers", [handler])
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    lambdas.setup_logging()  # not in Lambda: someone else's set-up stays
+    assert not isinstance(handler.formatter, lambdas.JsonFormatter)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "wavekit-dev-worker")
+    lambdas.setup_logging()
+    logging.getLogger("wavekit.test").info("processed", extra={"request_id": "r1"})
+    line = json.loads(stream.getvalue())
+    assert (line["message"], line["request_id"]) == ("processed", "r1")

@@ -85,8 +85,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging() -> None:
-    """JSON lines on the Lambda runtime's handler (or stdout), INFO and up."""
+    """JSON lines on the Lambda runtime's handler (or stdout), INFO and up. Outside
+    Lambda an existing logging set-up (a test runner's, an app's) is left alone."""
     root = logging.getLogger()
+    if root.handlers and "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:
+        return
     if not root.handlers:
         root.addHandler(logging.StreamHandler(sys.stdout))
     for handler in root.handlers:
