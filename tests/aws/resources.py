@@ -7,7 +7,6 @@ template, so the contract tests exercise the same shapes CloudFormation creates.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,13 +23,6 @@ DUMMY_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
-
-
-def use_dummy_credentials() -> None:
-    """Never let a test find real credentials (moto intercepts every call anyway)."""
-    os.environ.update(DUMMY_ENV)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        os.environ.pop(name, None)
 
 
 @dataclass

@@ -50,15 +50,15 @@ def _local(tmp_path: Path) -> BackendKit:
     )
 
 
-def _aws(tmp_path: Path) -> Iterator[BackendKit]:
+def _aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BackendKit]:
     """S3, DynamoDB, SQS FIFO and Firehose under moto (in-process, dummy credentials)."""
     from moto import mock_aws
 
     from tests.aws.resources import (
+        DUMMY_ENV,
         create_backend_resources,
         delivered_lines,
         new_session,
-        use_dummy_credentials,
     )
     from wavekit.backends.aws import (
         DynamoJobTable,
@@ -69,7 +69,10 @@ def _aws(tmp_path: Path) -> Iterator[BackendKit]:
     )
     from wavekit.events import events_table
 
-    use_dummy_credentials()
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in DUMMY_ENV.items():  # never real credentials, whatever the machine has
+        monkeypatch.setenv(name, value)
     with mock_aws():
         session = new_session()
         # SQS timeouts are whole seconds: 1 s is the shortest that still hides a message
@@ -97,7 +100,7 @@ def _aws(tmp_path: Path) -> Iterator[BackendKit]:
 @pytest.fixture(params=["local", "aws"])
 def kit(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendKit]:
     if request.param == "aws":
-        made_aws = _aws(tmp_path)
+        made_aws = _aws(tmp_path, request.getfixturevalue("monkeypatch"))
         made = next(made_aws)
         yield made
         made.events.close()
