@@ -303,7 +303,12 @@ def describe_problems(errors: list[Any]) -> list[FieldProblem]:
     the same everywhere.
     """
     problems: list[FieldProblem] = []
+    item_locs = {tuple(e.get("loc", ()))[:-1] for e in errors if len(e.get("loc", ())) > 1}
+    item_locs |= {loc[:i] for loc in item_locs for i in range(1, len(loc))}
     for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "too_short" and loc in item_locs:
+            continue  # "at least 1 item after validation": a consequence of an item's error
         cause = (error.get("ctx") or {}).get("error")
         if isinstance(cause, InvalidSpecError):
             problems.extend(cause.problems)

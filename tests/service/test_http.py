@@ -179,6 +179,7 @@ def test_every_request_logs_exactly_one_event(live_server: LiveServer) -> None:
             client.get("/waves/nope"),
             client.get("/health"),
         ]
+        assert client.get("/").status_code == 200  # the web page: not an API request
         rid = responses[0].json()["request_id"]
         polls = 0
         while client.get(f"/waves/{rid}").json()["status"] == "in_progress":

@@ -177,6 +177,8 @@ class RequestLogMiddleware:
         try:
             state = scope.get("state") or {}
             route = scope.get("route")
+            if route is not None and not getattr(route, "include_in_schema", True):
+                return  # the web page's files and the API docs are not API requests
             path = getattr(route, "path", None) or "unmatched"
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             spec: ToneSpec | None = state.get("spec")
