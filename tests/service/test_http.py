@@ -192,7 +192,7 @@ def test_every_request_logs_exactly_one_event(live_server: LiveServer) -> None:
     lake = live_server.data_dir / "lake"
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
-    table = con.execute(
+    table = con.sql(
         f"SELECT * FROM read_parquet('{lake}/**/*.parquet', hive_partitioning=true)"
     ).to_arrow_table()
     assert [c for c in table.column_names if c != "dt"] == list(EVENT_COLUMNS)
