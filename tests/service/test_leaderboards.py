@@ -49,6 +49,7 @@ def test_refresh_then_serve_the_cached_board(server: LocalServer) -> None:
         timeout=120,
     )
     assert refreshed.status_code == 200, refreshed.text
+    assert refreshed.json()["status"] == "done"
     assert refreshed.json()["refreshed"] >= 3 * 8  # every board × month/year/all
 
     served = httpx.get(f"{server.url}/leaderboards/chords_by_requests", params={"window": "year"})

@@ -457,11 +457,17 @@ def create_app(
 
     @app.post("/leaderboards/refresh", summary="Recompute every leaderboard now (admin)")
     def refresh_leaderboards(
+        response: Response,
         authorization: Annotated[str | None, Header(max_length=512)] = None,
     ) -> dict[str, Any]:
         _require_admin(settings, authorization)
-        report = _leaderboards(runtime).refresh()
+        leaderboards = _leaderboards(runtime)
+        report = leaderboards.refresh()
+        if leaderboards.runs_in_background:  # AWS: the refresh function was started
+            response.status_code = 202
+            return {"status": "started", "started_at": report.started_at.isoformat()}
         return {
+            "status": "done",
             "refreshed": len(report.boards),
             "started_at": report.started_at.isoformat(),
             "finished_at": report.finished_at.isoformat(),

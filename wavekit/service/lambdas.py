@@ -169,6 +169,8 @@ class AsyncLeaderboardRefresh(LeaderboardService):
     refresh starts the refresh function asynchronously (24 Athena queries do not fit in
     an API request), so it answers at once, with no boards yet."""
 
+    runs_in_background = True
+
     def __init__(self, cache: LeaderboardCache, function_name: str | None, session: Any) -> None:
         super().__init__(cache, _no_warehouse)
         self.function_name = function_name

@@ -33,6 +33,9 @@ class LeaderboardService:
     so an on-demand refresh sees the requests that were just made).
     """
 
+    runs_in_background = False
+    """True where :meth:`refresh` only starts the work (the API answers 202)."""
+
     def __init__(
         self,
         cache: LeaderboardCache,
