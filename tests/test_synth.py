@@ -168,3 +168,19 @@ def test_peak_pass_matches_rendered_peak() -> None:
 def test_silence_when_volume_zero() -> None:
     x = render(ToneSpec(frequencies=[440], volume=0, duration=0.1))
     assert not x.any()
+
+
+@pytest.mark.parametrize("amplitude", [1.4e-45, 1e-30, 1e-3, 7.0, 1000.0])
+def test_only_relative_amplitudes_matter(amplitude: float) -> None:
+    """A tiny amplitude must not underflow in float32 (found by hypothesis)."""
+    base = {"duration": 0.1, "sample_rate": 8000, "fade_in": 0, "fade_out": 0,
+            "bits_per_sample": "float32", "volume": 0.5}  # fmt: skip
+    reference = render(ToneSpec(frequencies=[{"freq": 100, "phase": 1.0}], **base))
+    scaled = render(
+        ToneSpec(frequencies=[{"freq": 100, "phase": 1.0, "amplitude": amplitude}], **base)
+    )
+    np.testing.assert_allclose(scaled, reference, atol=1e-6)
+    partials = [{"freq": 100, "amplitude": amplitude}, {"freq": 300, "amplitude": amplitude / 2}]
+    pair = render(ToneSpec(frequencies=partials, **base))
+    found = strongest_frequencies(pair[:, 0], 8000, count=2)
+    assert 20 * math.log10(found[1].amplitude / found[0].amplitude) == pytest.approx(-6.02, abs=0.3)

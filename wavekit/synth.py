@@ -141,14 +141,32 @@ def _apply_fades(spec: ToneSpec, block: np.ndarray, start: int) -> None:
         block[n[0] - start :] *= gain.astype(block.dtype)[:, None]
 
 
+@lru_cache(maxsize=64)
+def _loudest_at_one(spec: ToneSpec) -> ToneSpec:
+    """The spec with amplitudes rescaled so the largest is 1.
+
+    Only relative amplitudes matter (the mix is normalised to ``volume``), and float32
+    arithmetic on, say, amplitude 1e-45 underflows to noise that normalisation then
+    blows up to full scale (found by hypothesis).
+    """
+    top = max(p.amplitude for p in spec.frequencies)
+    if top in (0.0, 1.0):
+        return spec
+    partials = tuple(
+        p.model_copy(update={"amplitude": p.amplitude / top}) for p in spec.frequencies
+    )
+    return spec.model_copy(update={"frequencies": partials})
+
+
 def _raw_block(spec: ToneSpec, start: int, frames: int) -> np.ndarray:
     """Mix plus fades, before normalisation: shape ``(frames, 1)`` when every channel
     carries the same signal, else ``(frames, channels)``. Work is done once per distinct
     signal; :func:`blocks` broadcasts to all channels at the end."""
     dtype = compute_dtype(spec)
-    per_channel = channel_partials(spec)
+    scaled = _loudest_at_one(spec)
+    per_channel = channel_partials(scaled)
     if per_channel is None:
-        block = mix(spec.frequencies, spec.sample_rate, start, frames, dtype)[:, None]
+        block = mix(scaled.frequencies, spec.sample_rate, start, frames, dtype)[:, None]
     else:
         block = np.stack(
             [mix(ps, spec.sample_rate, start, frames, dtype) for ps in per_channel], axis=1
