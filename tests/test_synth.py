@@ -184,3 +184,12 @@ def test_only_relative_amplitudes_matter(amplitude: float) -> None:
     pair = render(ToneSpec(frequencies=partials, **base))
     found = strongest_frequencies(pair[:, 0], 8000, count=2)
     assert 20 * math.log10(found[1].amplitude / found[0].amplitude) == pytest.approx(-6.02, abs=0.3)
+
+
+def test_a_subnormal_peak_is_still_normalised_to_volume() -> None:
+    """One sample at a zero crossing: its peak is 2e-313 and the gain would overflow."""
+    spec = ToneSpec(
+        frequencies=[{"freq": 1.0, "phase": 2.2250738585e-313}],
+        duration=1 / 8000, sample_rate=8000, bits_per_sample=32, fade_in=0, fade_out=0,
+    )  # fmt: skip
+    assert render(spec)[0, 0] == pytest.approx(spec.volume)

@@ -175,13 +175,19 @@ def _raw_block(spec: ToneSpec, start: int, frames: int) -> np.ndarray:
     return block
 
 
-def _scaled(spec: ToneSpec, block: np.ndarray, gain: float) -> FloatFrames:
-    """Normalise a raw block and spread a shared signal over every channel.
+def _scaled(spec: ToneSpec, block: np.ndarray, raw_peak: float) -> FloatFrames:
+    """Normalise a raw block to peak ``volume`` and spread a shared signal over every channel.
 
     A shared signal comes back as a zero-copy broadcast view (stride 0 on the channel
     axis), which the encoder exploits to quantise each sample once.
     """
-    block *= block.dtype.type(gain)
+    dtype = block.dtype.type
+    gain = spec.volume / raw_peak if raw_peak > 0 else 0.0
+    if gain <= np.finfo(block.dtype).max:
+        block *= dtype(gain)
+    else:  # a subnormal peak: the gain would overflow, so divide first (found by hypothesis)
+        block /= dtype(raw_peak)
+        block *= dtype(spec.volume)
     return np.broadcast_to(block, (block.shape[0], spec.number_of_channels))
 
 
@@ -204,10 +210,6 @@ def _abs_max(block: np.ndarray) -> float:
     return max(float(block.max()), -float(block.min()))
 
 
-def _gain(spec: ToneSpec, raw_peak: float) -> float:
-    return spec.volume / raw_peak if raw_peak > 0 else 0.0
-
-
 def blocks(
     spec: ToneSpec,
     block_frames: int = DEFAULT_BLOCK_FRAMES,
@@ -222,11 +224,11 @@ def blocks(
     ranges = list(_block_ranges(spec, block_frames))
     if raw_peak is None and len(ranges) == 1:
         block = _raw_block(spec, 0, spec.frames)
-        yield _scaled(spec, block, _gain(spec, _abs_max(block)))
+        yield _scaled(spec, block, _abs_max(block))
         return
-    gain = _gain(spec, peak(spec, block_frames) if raw_peak is None else raw_peak)
+    raw_peak = peak(spec, block_frames) if raw_peak is None else raw_peak
     for start, n in ranges:
-        yield _scaled(spec, _raw_block(spec, start, n), gain)
+        yield _scaled(spec, _raw_block(spec, start, n), raw_peak)
 
 
 def render(spec: ToneSpec) -> FloatFrames:
