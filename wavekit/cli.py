@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from wavekit import __version__
-from wavekit.errors import AudioFormatError, InvalidSpecError, WavekitError
+from wavekit.errors import WavekitError
 
 app = typer.Typer(
     name="wavekit",
@@ -40,15 +40,20 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def reports_errors(command: F) -> F:
-    """Turn wavekit errors into one-line messages and exit codes (bad input → 2)."""
+    """Turn wavekit errors into one-line messages and exit codes.
+
+    Bad input exits 2: our errors that are also ``ValueError`` (a field, a name, a
+    parameter) or ``FileNotFoundError`` (a missing lake). Other failures exit 1.
+    """
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (InvalidSpecError, AudioFormatError) as exc:
-            raise _fail(str(exc), EXIT_BAD_INPUT) from None
-        except (WavekitError, OSError) as exc:
+        except WavekitError as exc:
+            bad_input = isinstance(exc, ValueError | FileNotFoundError)
+            raise _fail(str(exc), EXIT_BAD_INPUT if bad_input else EXIT_FAILURE) from None
+        except OSError as exc:
             raise _fail(str(exc), EXIT_FAILURE) from None
 
     return wrapper  # type: ignore[return-value]

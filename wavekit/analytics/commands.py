@@ -9,44 +9,15 @@ failures exit with 1.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_FAILURE = 1
-EXIT_BAD_INPUT = 2
 
 LakeOption = Annotated[Path, typer.Option("--lake", help="The Parquet event lake directory.")]
 FormatOption = Annotated[
     str, typer.Option("--format", help="table, csv or json.", show_default=True)
 ]
-
-
-def _reports_errors(command: F) -> F:
-    """Our errors → one line on stderr; bad input exits 2, engine failures 1."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from wavekit.analytics.errors import LakeNotFoundError
-        from wavekit.errors import WavekitError
-
-        try:
-            return command(*args, **kwargs)
-        except (ValueError, LakeNotFoundError) as exc:
-            if not isinstance(exc, WavekitError):
-                raise
-            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
-        except WavekitError as exc:
-            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(EXIT_FAILURE) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _parse_instant(text: str | None, what: str) -> dt.datetime | None:
@@ -210,7 +181,9 @@ def usage_command(
 
 def register(app: typer.Typer) -> None:
     """Add the analytics commands to ``app`` (the ``wavekit`` CLI)."""
-    app.command("traffic")(_reports_errors(traffic))
-    app.command("query")(_reports_errors(query))
-    app.command("leaderboard")(_reports_errors(leaderboard))
-    app.command("usage")(_reports_errors(usage_command))
+    from wavekit.cli import reports_errors
+
+    app.command("traffic")(reports_errors(traffic))
+    app.command("query")(reports_errors(query))
+    app.command("leaderboard")(reports_errors(leaderboard))
+    app.command("usage")(reports_errors(usage_command))
