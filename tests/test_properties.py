@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wavekit import InvalidSpecError, ToneSpec, to_bytes
-from wavekit.spec import BIT_DEPTHS
+from wavekit.audio.spec import BIT_DEPTHS
 
 SUBTYPE = {8: "PCM_U8", 16: "PCM_16", 24: "PCM_24", 32: "PCM_32", "float32": "FLOAT"}
 

@@ -24,8 +24,8 @@ import soundfile as sf
 
 import wavekit
 from wavekit import InvalidSpecError, ToneSpec, plots, to_bytes
-from wavekit.analysis import strongest_frequencies, to_dbfs
-from wavekit.spec import Partial
+from wavekit.audio.measure import strongest_frequencies, to_dbfs
+from wavekit.audio.spec import Partial
 from wavekit.studio import (
     DEBOUNCE_S,
     MAX_PARTIALS,

@@ -30,7 +30,7 @@ from tests.browser_support import (
     launch_chromium,
     running_jupyterlab,
 )
-from wavekit.analysis import strongest_frequencies
+from wavekit.audio.measure import strongest_frequencies
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from wavekit import ToneSpec, blocks, render
-from wavekit.analysis import strongest_frequencies
-from wavekit.spec import Partial
-from wavekit.synth import TILE, mix, peak
+from wavekit.audio.measure import strongest_frequencies
+from wavekit.audio.spec import Partial
+from wavekit.audio.synth import TILE, mix, peak
 
 
 def reference_sine(freq: float, phase: float, sample_rate: int, n: np.ndarray) -> np.ndarray:

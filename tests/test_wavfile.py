@@ -11,8 +11,8 @@ import pytest
 import soundfile as sf
 
 from wavekit import AudioFormatError, ToneSpec, read_spec, render, to_bytes, write
-from wavekit.spec import BitDepth
-from wavekit.wavfile import WAV_DATA_LIMIT, Quantizer, sound_format
+from wavekit.audio.spec import BitDepth
+from wavekit.audio.wavfile import WAV_DATA_LIMIT, Quantizer, sound_format
 
 SUBTYPE = {8: "PCM_U8", 16: "PCM_16", 24: "PCM_24", 32: "PCM_32", "float32": "FLOAT"}
 SOX_ENCODING = {

@@ -9,6 +9,9 @@ The public surface is re-exported here; submodules may change freely.
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from wavekit.audio.spec import Partial, ToneSpec, midi_to_hz, parse_frequency, parse_volume
+from wavekit.audio.synth import blocks, render
+from wavekit.audio.wavfile import read_spec, to_bytes, write
 from wavekit.errors import (
     AudioFormatError,
     FieldProblem,
@@ -16,9 +19,6 @@ from wavekit.errors import (
     MissingExtraError,
     WavekitError,
 )
-from wavekit.spec import Partial, ToneSpec, midi_to_hz, parse_frequency, parse_volume
-from wavekit.synth import blocks, render
-from wavekit.wavfile import read_spec, to_bytes, write
 
 if TYPE_CHECKING:
     from wavekit.studio import ToneStudio as ToneStudio

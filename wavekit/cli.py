@@ -96,8 +96,9 @@ def synth(
     dither: Annotated[bool, typer.Option(help="TPDF dither for 8/16-bit.")] = False,
 ) -> None:
     """Synthesise a tone to a WAV (or FLAC) file."""
-    from wavekit import ToneSpec, wavfile
-    from wavekit.wavfile import Container
+    from wavekit import ToneSpec
+    from wavekit.audio import wavfile
+    from wavekit.audio.wavfile import Container
 
     spec = ToneSpec(
         frequencies=[number_or_text(f) for f in freq],
@@ -136,8 +137,8 @@ def info(
     peaks: Annotated[int, typer.Option(help="How many strongest frequencies to list.")] = 5,
 ) -> None:
     """Print format, rate, depth, channels, duration, peak, strongest frequencies and the spec."""
-    from wavekit.analysis import inspect_file, to_dbfs
-    from wavekit.wavfile import spec_json_from_comment
+    from wavekit.audio.measure import inspect_file, to_dbfs
+    from wavekit.audio.wavfile import spec_json_from_comment
 
     if not path.is_file():
         raise _fail(f"{path}: no such file", EXIT_BAD_INPUT)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from tqdm.auto import tqdm
 
+from wavekit.audio.spec import ToneSpec
 from wavekit.errors import (
     ChunkOutOfRangeError,
     FieldProblem,
@@ -29,9 +30,9 @@ from wavekit.errors import (
     JobNotReadyError,
     MissingExtraError,
     RateLimitedError,
+    ServiceError,
     WavekitError,
 )
-from wavekit.spec import ToneSpec
 
 try:
     import httpx
@@ -51,14 +52,6 @@ _ERRORS: dict[str, type[JobError]] = {
         RateLimitedError,
     )
 }
-
-
-class ServiceError(WavekitError):
-    """The service answered with an error we have no specific exception for."""
-
-    def __init__(self, status_code: int, message: str) -> None:
-        super().__init__(f"HTTP {status_code}: {message}")
-        self.status_code = status_code
 
 
 def _raise_for(response: httpx.Response) -> None:

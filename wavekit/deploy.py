@@ -36,7 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from wavekit.errors import MissingExtraError, WavekitError
+from wavekit.errors import BundleTooLargeError, DeployError, MissingExtraError
 
 TEMPLATE_NAME = "template.yaml"
 PROJECT_TAG = "wavekit:project"
@@ -110,14 +110,6 @@ IAM_PROPAGATION = re.compile(
 NO_CHANGES = re.compile(r"didn't contain changes|No updates are to be performed", re.IGNORECASE)
 
 Echo = Callable[[str], None]
-
-
-class DeployError(WavekitError):
-    """A deploy step failed; the message says which and why (stack events included)."""
-
-
-class BundleTooLargeError(DeployError):
-    """A Lambda bundle is over Lambda's size limits."""
 
 
 # -- template ----------------------------------------------------------------------------------

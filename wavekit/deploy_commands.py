@@ -36,7 +36,7 @@ def _reports_aws_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except WavekitError as exc:
-            from wavekit.deploy import DeployError
+            from wavekit.errors import DeployError
 
             bad_input = isinstance(exc, DeployError) and str(exc).split(":")[0] in {
                 "stage",

@@ -16,7 +16,7 @@ import io
 
 import numpy as np
 
-from wavekit.analysis import spectrum, strongest_frequencies
+from wavekit.audio.measure import spectrum, strongest_frequencies
 from wavekit.errors import MissingExtraError
 
 try:
@@ -229,7 +229,7 @@ def spectrum_figure(
     """Magnitude spectrum in dBFS on a log-frequency axis, with the strongest peaks marked.
 
     A full-scale sine reads 0 dBFS at its frequency (Blackman-Harris window, see
-    :func:`wavekit.analysis.spectrum`), so the level of each partial can be read off.
+    :func:`wavekit.audio.measure.spectrum`), so the level of each partial can be read off.
 
     Parameters
     ----------

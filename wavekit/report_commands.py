@@ -44,7 +44,7 @@ def _request(notebook: Path | None, params: dict[str, Any], out: Path) -> Any:
 
 
 def _say(result: Any) -> None:
-    from wavekit.reports import ReportError
+    from wavekit.errors import ReportError
 
     if isinstance(result, ReportError):
         typer.secho(f"failed: {result}", err=True, fg=typer.colors.RED)
@@ -67,7 +67,8 @@ def register(app: typer.Typer) -> None:
         attempts: Annotated[int, typer.Option(min=1, help="Tries before giving up.")] = 3,
     ) -> None:
         """Execute a notebook with papermill and publish it as HTML (code hidden)."""
-        from wavekit.reports import ReportFailedError, render
+        from wavekit.errors import ReportFailedError
+        from wavekit.reports import render
 
         try:
             _say(render(_request(notebook, parse_params(param), out), force=force,
@@ -112,7 +113,8 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option(help="Render even if it exists.")] = False,
     ) -> None:
         """One report per day from --from to --to (inclusive); existing ones are skipped."""
-        from wavekit.reports import ReportFailedError, days, render
+        from wavekit.errors import ReportFailedError
+        from wavekit.reports import days, render
 
         params = parse_params(param)
         failed = 0

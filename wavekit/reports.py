@@ -29,29 +29,12 @@ from typing import Any
 
 from tenacity import RetryError, Retrying, stop_after_attempt, wait_exponential
 
-from wavekit.errors import InvalidSpecError, MissingExtraError, WavekitError
+from wavekit.errors import MissingExtraError, ReportError, ReportFailedError, ReportParameterError
 
 REPORTS_DIR = Path("reports")
 TABLES_PARAMETER = "tables_dir"
 """The runner sets this notebook parameter: where the notebook writes each table as CSV."""
 DEFAULT_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_usage_report.ipynb"
-
-
-class ReportError(WavekitError):
-    """A report could not be rendered as asked."""
-
-
-class ReportParameterError(ReportError, InvalidSpecError):
-    """A parameter the notebook does not declare (the message lists the ones it does)."""
-
-
-class ReportFailedError(ReportError):
-    """Every attempt failed; ``failure_page`` explains why and ``executed`` is kept."""
-
-    def __init__(self, message: str, failure_page: Path, executed: Path) -> None:
-        super().__init__(message)
-        self.failure_page = failure_page
-        self.executed = executed
 
 
 def _papermill() -> Any:

@@ -84,6 +84,20 @@ class Settings(BaseSettings):
         gt=0,
         description="The AWS cleaner re-queues jobs in progress for longer than this.",
     )
+    admin_token_secret: str | None = Field(
+        default=None,
+        description="Secrets Manager id of the admin token (AWS, instead of admin_token).",
+    )
+    refresh_function: str | None = Field(
+        default=None, description="Lambda that recomputes the leaderboards (AWS, invoked async)."
+    )
+    log_level: str = Field(default="INFO", description="Log level of the Lambda handlers.")
+
+    # -- tools
+    bundle_python: str | None = Field(
+        default=None,
+        description="CPython 3.12 that byte-compiles Lambda bundles (default: python3.12).",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -9,7 +9,7 @@ Every control change goes through a :class:`Debouncer`. An isolated change rende
 once (the *leading* edge), so the player updates within milliseconds; the changes of a
 drag that follow within ``debounce`` seconds collapse into one trailing render of the
 latest values, so a fast drag never queues stale renders. The render builds a
-:class:`~wavekit.spec.ToneSpec`, encodes it with :func:`wavekit.wavfile.to_bytes` and
+:class:`~wavekit.audio.spec.ToneSpec`, encodes it with :func:`wavekit.audio.wavfile.to_bytes` and
 hands those bytes to the ``ipywidgets.Audio`` player: the player holds exactly the
 bytes "Save WAV" writes. Plots (waveform, envelope, spectrum) are drawn afterwards, in
 a separate step that a newer edit cancels, so drawing never delays the audio.
@@ -48,10 +48,10 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 import numpy as np
 import soundfile as sf
 
-from wavekit import wavfile
-from wavekit.analysis import Peak, strongest_frequencies, to_dbfs
+from wavekit.audio import wavfile
+from wavekit.audio.measure import Peak, strongest_frequencies, to_dbfs
+from wavekit.audio.spec import BitDepth, Partial, ToneSpec, midi_to_hz, parse_frequency
 from wavekit.errors import FieldProblem, InvalidSpecError, MissingExtraError
-from wavekit.spec import BitDepth, Partial, ToneSpec, midi_to_hz, parse_frequency
 
 try:
     import ipywidgets as widgets
@@ -1208,7 +1208,7 @@ class ToneStudio:
     # ------------------------------------------------------------------ files
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Write the player's tone with :func:`wavekit.wavfile.write`; the bytes are identical.
+        """Write the player's tone with :func:`wavekit.write`; the bytes are identical.
 
         Parameters
         ----------

@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from wavekit.analytics import DEFAULT_PRICES, DuckDBWarehouse, ParameterError, period
 from wavekit.analytics import sql as catalog
-from wavekit.analytics.errors import UnknownQueryError, UnsupportedSQLError
+from wavekit.errors import UnknownQueryError, UnsupportedSQLError
 from wavekit.events import EVENT_COLUMNS, arrow_schema
 
 from .conftest import END

@@ -154,7 +154,7 @@ def test_missing_boto3_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_runtime_aws_wires_the_four_adapters(stack: BackendResources) -> None:
-    from wavekit.service.runtime import Runtime
+    from wavekit.runtime import Runtime
 
     settings = Settings(
         backend="aws",
@@ -176,7 +176,7 @@ def test_runtime_aws_wires_the_four_adapters(stack: BackendResources) -> None:
 
 
 def test_transitions_remove_fields_set_to_none(stack: BackendResources) -> None:
-    from wavekit.backends.ports import Job, JobStatus
+    from wavekit.ports import Job, JobStatus
 
     table = aws.DynamoJobTable(stack.table, boto3_session=new_session())
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

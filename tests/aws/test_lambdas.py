@@ -14,7 +14,7 @@ import pytest
 from tests.aws.conftest import LambdaContext, http_event, scheduled_event, sqs_event
 from tests.aws.resources import BackendResources, delivered_lines, new_session
 from wavekit.backends.aws import DynamoJobTable, event_from_json
-from wavekit.backends.ports import Job, JobStatus, blob_key
+from wavekit.ports import Job, JobStatus, blob_key
 from wavekit.service import lambdas
 
 SPEC = {"frequencies": [440, 445], "duration": 0.5, "sample_rate": 8000}

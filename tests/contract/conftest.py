@@ -17,8 +17,8 @@ from wavekit.backends.local import (
     SqliteJobQueue,
     SqliteJobTable,
 )
-from wavekit.backends.ports import BlobStore, EventSink, JobQueue, JobTable
 from wavekit.events import read_lake
+from wavekit.ports import BlobStore, EventSink, JobQueue, JobTable
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The port contract (wavekit.backends.ports), run against every backend."""
+"""The port contract (wavekit.ports), run against every backend."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import time
 import pytest
 
 from tests.contract.conftest import BackendKit
-from wavekit.backends.ports import Job, JobStatus, blob_key
 from wavekit.errors import BackendError
 from wavekit.events import EVENT_COLUMNS, RequestEvent
+from wavekit.ports import Job, JobStatus, blob_key
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -15,7 +15,8 @@ from tests.analytics import reference
 from tests.browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_MISSING, launch_chromium
 from wavekit import dashboard
 from wavekit.analytics import DuckDBWarehouse
-from wavekit.reports import ReportFailedError, ReportRequest, render
+from wavekit.errors import ReportFailedError
+from wavekit.reports import ReportRequest, render
 
 from .conftest import END
 

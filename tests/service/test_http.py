@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 
 from tests.service.conftest import LiveServer, wait_ready
-from wavekit.analysis import strongest_frequencies
+from wavekit.audio.measure import strongest_frequencies
 from wavekit.events import EVENT_COLUMNS
 
 SPEC = {"frequencies": [440, "E5"], "duration": 2.0, "sample_rate": 48_000,

@@ -11,7 +11,6 @@ import soundfile as sf
 
 from wavekit import ToneSpec
 from wavekit.backends.local import LocalBlobStore
-from wavekit.backends.ports import JobStatus
 from wavekit.errors import (
     BackendError,
     IdempotencyConflictError,
@@ -20,7 +19,8 @@ from wavekit.errors import (
     JobGoneError,
     JobNotReadyError,
 )
-from wavekit.service.runtime import Runtime
+from wavekit.ports import JobStatus
+from wavekit.runtime import Runtime
 from wavekit.settings import Settings
 
 
@@ -120,7 +120,7 @@ def test_transient_failures_are_retried(runtime: Runtime) -> None:
     use_blobs(runtime, FlakyBlobStore(runtime.settings.blob_dir, failures=2))
     job = runtime.service.submit(spec(), "c1")
     for _ in range(3):
-        runtime.backends.queue.make_all_visible()  # type: ignore[attr-defined]
+        runtime.backends.queue.recover()
         drain(runtime)
     done = runtime.service.get(job.request_id)
     assert done.status is JobStatus.READY
@@ -132,7 +132,7 @@ def test_failure_after_max_attempts_is_recorded(runtime: Runtime) -> None:
     use_blobs(runtime, FlakyBlobStore(runtime.settings.blob_dir, failures=10))
     job = runtime.service.submit(spec(), "c1")
     for _ in range(5):
-        runtime.backends.queue.make_all_visible()  # type: ignore[attr-defined]
+        runtime.backends.queue.recover()
         drain(runtime)
     failed = runtime.service.get(job.request_id)
     assert failed.status is JobStatus.FAILED

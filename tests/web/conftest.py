@@ -24,7 +24,7 @@ import soundfile as sf
 from tests.browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING
 from tests.service.conftest import LiveServer, free_port
 from wavekit import parse_volume
-from wavekit.analysis import strongest_frequencies
+from wavekit.audio.measure import strongest_frequencies
 from wavekit.web import MEDIA_TYPES, build_site
 
 VIEWPORT = {"width": 1100, "height": 1000}

@@ -22,17 +22,6 @@ from wavekit.analytics.cache import (
 )
 from wavekit.analytics.costs import ARM64_PRICES, DEFAULT_PRICES, Prices
 from wavekit.analytics.duckdb_warehouse import DuckDBWarehouse
-from wavekit.analytics.errors import (
-    AnalyticsError,
-    InvalidWindowError,
-    LakeNotFoundError,
-    ParameterError,
-    QueryError,
-    UnknownBoardError,
-    UnknownNameError,
-    UnknownQueryError,
-    UnsupportedSQLError,
-)
 from wavekit.analytics.leaderboards import (
     BOARDS,
     METRICS,
@@ -46,6 +35,17 @@ from wavekit.analytics.leaderboards import (
 from wavekit.analytics.traffic import TrafficSummary, generate_traffic
 from wavekit.analytics.warehouse import QueryResult, Warehouse
 from wavekit.analytics.windows import WINDOWS, Period, period
+from wavekit.errors import (
+    AnalyticsError,
+    InvalidWindowError,
+    LakeNotFoundError,
+    ParameterError,
+    QueryError,
+    UnknownBoardError,
+    UnknownNameError,
+    UnknownQueryError,
+    UnsupportedSQLError,
+)
 
 __all__ = [
     "ARM64_PRICES",

@@ -18,10 +18,9 @@ from typing import Any
 
 from wavekit.analytics import sql as catalog
 from wavekit.analytics.costs import DEFAULT_PRICES, Prices
-from wavekit.analytics.errors import ParameterError, QueryError
 from wavekit.analytics.sql import ParamValue
 from wavekit.analytics.warehouse import QueryResult, normalise_frame
-from wavekit.errors import MissingExtraError
+from wavekit.errors import MissingExtraError, ParameterError, QueryError
 
 
 def _wrangler() -> Any:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from wavekit.analytics.errors import AnalyticsError
 from wavekit.analytics.leaderboards import (
     BOARDS,
     DEFAULT_N,
@@ -26,8 +25,10 @@ from wavekit.analytics.leaderboards import (
     board_spec,
     compute_leaderboard,
 )
-from wavekit.analytics.warehouse import Warehouse, utc_now
+from wavekit.analytics.warehouse import Warehouse
 from wavekit.analytics.windows import WINDOWS, check_window
+from wavekit.clock import utc_now
+from wavekit.errors import AnalyticsError
 
 
 @runtime_checkable

@@ -21,7 +21,7 @@ FormatOption = Annotated[
 
 
 def _parse_instant(text: str | None, what: str) -> dt.datetime | None:
-    from wavekit.analytics.errors import ParameterError
+    from wavekit.errors import ParameterError
 
     if text is None:
         return None
@@ -35,8 +35,8 @@ def _parse_instant(text: str | None, what: str) -> dt.datetime | None:
 
 
 def _emit(frame: Any, fmt: str) -> None:
-    from wavekit.analytics.errors import UnknownNameError
     from wavekit.analytics.leaderboards import frame_to_csv, frame_to_json
+    from wavekit.errors import UnknownNameError
 
     if fmt == "json":
         typer.echo(frame_to_json(frame))
@@ -85,10 +85,10 @@ def query(
     """Run one Athena SQL file on the local lake (DuckDB) and print the rows."""
     from wavekit.analytics.costs import DEFAULT_PRICES
     from wavekit.analytics.duckdb_warehouse import DuckDBWarehouse
-    from wavekit.analytics.errors import ParameterError
     from wavekit.analytics.sql import ParamValue
-    from wavekit.analytics.warehouse import utc_now
     from wavekit.analytics.windows import period
+    from wavekit.clock import utc_now
+    from wavekit.errors import ParameterError
 
     if not file.is_file():
         raise ParameterError(f"{file}: no such SQL file")

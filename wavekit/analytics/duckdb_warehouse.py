@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from wavekit.analytics import sql as catalog
-from wavekit.analytics.errors import LakeNotFoundError, QueryError
 from wavekit.analytics.sql import ParamValue, TableDefinition
 from wavekit.analytics.warehouse import QueryResult, normalise_frame
-from wavekit.errors import MissingExtraError
+from wavekit.errors import LakeNotFoundError, MissingExtraError, QueryError
 
 
 def _duckdb() -> Any:

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wavekit.analytics.costs import DEFAULT_PRICES, Prices
-from wavekit.analytics.errors import ParameterError, UnknownBoardError, UnknownQueryError
 from wavekit.analytics.sql import ParamValue
-from wavekit.analytics.warehouse import QueryResult, Warehouse, utc_now
+from wavekit.analytics.warehouse import QueryResult, Warehouse
 from wavekit.analytics.windows import Period, period, span
+from wavekit.clock import utc_now
+from wavekit.errors import ParameterError, UnknownBoardError, UnknownQueryError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -24,13 +24,13 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from wavekit.analytics.errors import (
+from wavekit.errors import (
     AnalyticsError,
+    MissingExtraError,
     ParameterError,
     UnknownQueryError,
     UnsupportedSQLError,
 )
-from wavekit.errors import MissingExtraError
 
 ParamValue = str | int | float | bool | dt.datetime | dt.date
 """What a query parameter may be bound to."""

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from wavekit.analytics.errors import ParameterError
-from wavekit.errors import MissingExtraError
+from wavekit.errors import MissingExtraError, ParameterError
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -9,7 +9,6 @@ usage reports and the notebook do not care which engine ran.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -96,7 +95,3 @@ def _as_list(value: object) -> object:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return value
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

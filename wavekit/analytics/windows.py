@@ -14,8 +14,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from wavekit.analytics.errors import InvalidWindowError, ParameterError
 from wavekit.analytics.sql import ParamValue
+from wavekit.errors import InvalidWindowError, ParameterError
 
 Window = Literal["month", "year", "all"]
 WINDOWS: tuple[str, ...] = get_args(Window)

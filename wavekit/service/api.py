@@ -25,8 +25,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wavekit import __version__
-from wavekit.backends.ports import Job, JobStatus
+from wavekit.audio.spec import ToneSpec, describe_problems
 from wavekit.errors import (
+    AdminAuthError,
     BackendError,
     FieldProblem,
     InvalidSpecError,
@@ -36,9 +37,10 @@ from wavekit.errors import (
     WavekitError,
 )
 from wavekit.events import RequestEvent
+from wavekit.ports import Job, JobStatus
+from wavekit.runtime import Runtime
 from wavekit.service.jobs import JobService
 from wavekit.service.leaderboards import LeaderboardService
-from wavekit.service.runtime import Runtime
 from wavekit.service.security import (
     DownloadGrant,
     RateLimiter,
@@ -47,7 +49,6 @@ from wavekit.service.security import (
     verify_download,
 )
 from wavekit.settings import Settings
-from wavekit.spec import ToneSpec, describe_problems
 from wavekit.web import mount_web
 
 log = logging.getLogger(__name__)
@@ -209,13 +210,6 @@ class RequestLogMiddleware:
             log.exception("could not emit the request-log event")
 
 
-class AdminAuthError(WavekitError):
-    def __init__(self, status_code: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.code = code
-
-
 def _require_admin(settings: Settings, authorization: str | None) -> None:
     """``Authorization: Bearer <WAVEKIT_ADMIN_TOKEN>``; without a configured token the
     admin routes are off."""
@@ -320,7 +314,7 @@ def create_app(
     @app.exception_handler(WavekitError)
     async def other_error(request: Request, exc: WavekitError) -> JSONResponse:
         """Analytics errors: unknown names are the caller's; the rest are ours (503)."""
-        from wavekit.analytics.errors import InvalidWindowError, UnknownBoardError
+        from wavekit.errors import InvalidWindowError, UnknownBoardError
 
         if isinstance(exc, UnknownBoardError):
             request.state.error_code = "unknown_board"

@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Expire old files and delete downloaded ones, once (the server also does it hourly)."""
-        from wavekit.service.runtime import Runtime
+        from wavekit.runtime import Runtime
         from wavekit.settings import Settings
 
         overrides: dict[str, object] = {"worker_threads": 0}

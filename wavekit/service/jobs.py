@@ -18,21 +18,11 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from wavekit import wavfile
-from wavekit.backends.ports import (
-    BlobStore,
-    EventSink,
-    Job,
-    JobQueue,
-    JobStatus,
-    JobTable,
-    QueueMessage,
-    blob_key,
-)
+from wavekit.audio import wavfile
+from wavekit.audio.spec import ToneSpec
+from wavekit.clock import Clock, utc_now
 from wavekit.errors import (
     BackendError,
     ChunkOutOfRangeError,
@@ -43,16 +33,20 @@ from wavekit.errors import (
     JobNotFoundError,
     JobNotReadyError,
 )
+from wavekit.ports import (
+    BlobStore,
+    EventSink,
+    Job,
+    JobQueue,
+    JobStatus,
+    JobTable,
+    QueueMessage,
+    blob_key,
+)
 from wavekit.settings import Settings
-from wavekit.spec import ToneSpec
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], dt.datetime]
 RETRY_AFTER_S = 1.0
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +87,6 @@ class JobService:
         self,
         settings: Settings,
         backends: Backends,
-        temp_path: Callable[[], Path],
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
@@ -101,7 +94,6 @@ class JobService:
         self.jobs = backends.jobs
         self.queue = backends.queue
         self.events = backends.events
-        self.temp_path = temp_path
         self.clock = clock
 
     # -- API side ---------------------------------------------------------------------
@@ -242,7 +234,7 @@ class JobService:
         if existing is not None:  # an identical spec was made already
             return existing
         spec = ToneSpec.parse(job.spec_json)
-        path = self.temp_path()
+        path = self.blobs.temp_path()
         try:
             wavfile.write(spec, path)
             return self.blobs.put_file(job.blob_key, path)

@@ -31,8 +31,8 @@ from wavekit.service.leaderboards import LeaderboardService
 if TYPE_CHECKING:
     from wavekit.analytics.cache import LeaderboardCache, RefreshReport
     from wavekit.analytics.warehouse import Warehouse
-    from wavekit.backends.ports import EventSink, JobQueue, QueueMessage
     from wavekit.events import RequestEvent
+    from wavekit.ports import EventSink, JobQueue, QueueMessage
     from wavekit.service.jobs import JobService
     from wavekit.settings import Settings
 
@@ -155,7 +155,7 @@ def _admin_token(settings: Settings, session: Any) -> str | None:
     secret = os.environ.get("WAVEKIT_ADMIN_TOKEN_SECRET")
     if not secret:
         return None
-    from wavekit.backends.aws import translated
+    from wavekit.backends.aws.clients import translated
 
     with translated("secretsmanager get admin token"):
         value: str = session.client("secretsmanager").get_secret_value(SecretId=secret)[
@@ -178,7 +178,7 @@ class AsyncLeaderboardRefresh(LeaderboardService):
 
     def refresh(self, now: dt.datetime | None = None) -> RefreshReport:
         from wavekit.analytics.cache import RefreshReport
-        from wavekit.backends.aws import translated
+        from wavekit.backends.aws.clients import translated
         from wavekit.errors import BackendError
 
         if not self.function_name:
@@ -200,7 +200,9 @@ def _no_warehouse() -> Warehouse:  # pragma: no cover - the API never computes b
 def _build_api() -> dict[str, Any]:
     from mangum import Mangum
 
-    from wavekit.backends.aws import DynamoLeaderboardCache, _boto3, aws_backends, aws_runtime
+    from wavekit.backends.aws import DynamoLeaderboardCache
+    from wavekit.backends.aws.clients import boto3 as _boto3
+    from wavekit.runtime import Runtime, aws_backends
     from wavekit.service.api import create_app
 
     settings = _settings()
@@ -208,7 +210,7 @@ def _build_api() -> dict[str, Any]:
     settings = settings.model_copy(update={"admin_token": _admin_token(settings, session)})
     backends = aws_backends(settings, boto3_session=session)
     backends.events = LoggingEventSink(backends.events)
-    runtime = aws_runtime(settings, backends=backends)
+    runtime = Runtime.aws(settings, backends=backends)
     cache = DynamoLeaderboardCache(str(settings.jobs_table), boto3_session=session)
     runtime.leaderboards = AsyncLeaderboardRefresh(
         cache, os.environ.get("WAVEKIT_REFRESH_FUNCTION"), session
@@ -256,9 +258,13 @@ class OutcomeQueue:
     def depth(self) -> int:
         return self.inner.depth()
 
+    def recover(self) -> int:
+        return self.inner.recover()
+
 
 def _service(queue_wrapper: type[OutcomeQueue] | None = None) -> tuple[JobService, Any]:
-    from wavekit.backends.aws import _boto3, aws_backends, temp_path
+    from wavekit.backends.aws.clients import boto3 as _boto3
+    from wavekit.runtime import aws_backends
     from wavekit.service.jobs import JobService
 
     settings = _settings()
@@ -267,7 +273,7 @@ def _service(queue_wrapper: type[OutcomeQueue] | None = None) -> tuple[JobServic
     queue = None
     if queue_wrapper is not None:
         queue = backends.queue = queue_wrapper(backends.queue)
-    return JobService(settings, backends, temp_path), queue
+    return JobService(settings, backends), queue
 
 
 def worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -358,7 +364,8 @@ def cleaner(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _build_refresh() -> dict[str, Any]:
     from wavekit.analytics import AthenaWarehouse
-    from wavekit.backends.aws import DynamoLeaderboardCache, _boto3
+    from wavekit.backends.aws import DynamoLeaderboardCache
+    from wavekit.backends.aws.clients import boto3 as _boto3
 
     settings = _settings()
     session = _boto3().Session(region_name=settings.aws_region or os.environ.get("AWS_REGION"))

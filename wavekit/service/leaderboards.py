@@ -13,17 +13,13 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from wavekit.errors import JobNotFoundError, MissingExtraError
+from wavekit.errors import MissingExtraError, NotComputedError
 from wavekit.service.periodic import PeriodicTask
 
 if TYPE_CHECKING:
     from wavekit.analytics import Leaderboard, LeaderboardCache, RefreshReport, Warehouse
 
 log = logging.getLogger(__name__)
-
-
-class NotComputedError(JobNotFoundError):
-    code = "not_computed"
 
 
 class LeaderboardService:

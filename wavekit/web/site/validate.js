@@ -1,4 +1,4 @@
-// Client-side checks mirroring wavekit.spec.ToneSpec and the service limits.
+// Client-side checks mirroring wavekit.audio.spec.ToneSpec and the service limits.
 // The service stays the authority: these only stop obviously invalid requests early,
 // and they name fields exactly as the service does ("frequencies[1].freq"), so one
 // piece of code shows both kinds of message next to the right input.
@@ -24,7 +24,7 @@ const midiToHz = (n) => 440 * 2 ** ((n - 69) / 12);
 const isNumber = (text) => NUMBER.test(text);
 const fmt = (x) => String(Number(x.toPrecision(6)));
 
-/** Hz for "440", "1.5kHz", "A4", "C#5+15c", "midi:69" (like wavekit.spec.parse_frequency), or null. */
+/** Hz for "440", "1.5kHz", "A4", "C#5+15c", "midi:69" (like wavekit.audio.spec.parse_frequency), or null. */
 export function parseFrequency(text) {
   let m;
   if ((m = NOTE.exec(text))) {

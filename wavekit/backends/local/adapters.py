@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from wavekit.backends.ports import Job, JobStatus, QueueMessage, blob_key
 from wavekit.errors import BackendError
 from wavekit.events import RequestEvent, events_table, write_lake_partitions
+from wavekit.ports import Job, JobStatus, QueueMessage, blob_key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -173,7 +173,7 @@ class LocalBlobStore:
         directory.mkdir(exist_ok=True)
         return directory / f"{uuid.uuid4().hex}{suffix}"
 
-    def remove_temp_files(self) -> int:
+    def recover(self) -> int:
         """Delete leftovers of writes interrupted by a crash."""
         leftovers = list((self.root / ".tmp").glob("*"))
         for path in leftovers:
@@ -378,7 +378,7 @@ class SqliteJobQueue:
     def depth(self) -> int:
         return int(self.db.run(lambda con: con.execute("SELECT COUNT(*) FROM queue").fetchone()[0]))
 
-    def make_all_visible(self) -> int:
+    def recover(self) -> int:
         """After a crash nobody holds the in-flight messages: release them now."""
         with self.db.transaction() as con:
             return con.execute("UPDATE queue SET visible_at = ?", (time.time(),)).rowcount

@@ -14,13 +14,11 @@ delivery stream) are declared in ``deploy/template.yaml``; the design notes are 
 from __future__ import annotations
 
 import collections
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
 import math
-import os
 import re
 import tempfile
 import threading
@@ -30,43 +28,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wavekit.backends.ports import Job, JobStatus, QueueMessage, blob_key
-from wavekit.errors import BackendError, MissingExtraError
+from wavekit.backends.aws.clients import LazyClient as _LazyClient
+from wavekit.backends.aws.clients import backend_error, default_config, error_code, translated
+from wavekit.errors import BackendError
 from wavekit.events import EVENT_COLUMNS, RequestEvent
+from wavekit.ports import Job, JobStatus, QueueMessage, blob_key
 
 if TYPE_CHECKING:
     from wavekit.analytics.leaderboards import Leaderboard
-    from wavekit.service.jobs import Backends
-    from wavekit.service.runtime import Runtime
-    from wavekit.settings import Settings
 
 log = logging.getLogger(__name__)
-
-TRANSIENT_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "TransactionInProgressException",
-        "TransactionConflict",
-        "SlowDown",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "InternalError",
-        "InternalFailure",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "KMSThrottlingException",
-        "LimitExceededException",
-    }
-)
-"""Error codes worth retrying: throttling, conflicts that clear, server-side trouble."""
 
 NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchBucket"})
 MAX_PRESIGN_S = 12 * 3600
@@ -82,103 +53,6 @@ GSI_SHARDS = 4
 """Index partitions; spreads the index's writes (one partition takes ~1000 writes/s)."""
 DYNAMO_ITEM_LIMIT = 400 * 1024
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-# -- clients and errors ------------------------------------------------------------------
-
-
-def _boto3() -> Any:
-    try:
-        import boto3
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise MissingExtraError("boto3", "aws") from exc
-    return boto3
-
-
-def default_config(**overrides: Any) -> Any:
-    """botocore ``Config``: standard retry mode (backoff on throttling), short timeouts."""
-    from botocore.config import Config
-
-    settings: dict[str, Any] = {
-        "retries": {"mode": "standard", "max_attempts": 3},
-        "connect_timeout": 3,
-        "read_timeout": 30,
-    }
-    settings.update(overrides)
-    return Config(**settings)
-
-
-class _LazyClient:
-    """One boto3 client, built from the session on first use (explicit client wins)."""
-
-    def __init__(
-        self,
-        service: str,
-        client: Any = None,
-        boto3_session: Any = None,
-        boto_config: Any = None,
-        region: str | None = None,
-    ) -> None:
-        self._service = service
-        self._client = client
-        self._session = boto3_session
-        self._config = boto_config
-        self._region = region
-        self._lock = threading.Lock()
-
-    def get(self) -> Any:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    session = self._session or _boto3().Session(region_name=self._region)
-                    config = self._config or default_config()
-                    self._client = session.client(self._service, config=config)
-        return self._client
-
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a botocore ``ClientError`` (``""`` for anything else)."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
-
-
-def backend_error(exc: Exception, action: str) -> BackendError:
-    """Translate a botocore exception into :class:`BackendError` (throttling → transient)."""
-    from botocore import exceptions as bex
-
-    if isinstance(exc, bex.ClientError):
-        code = error_code(exc)
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        transient = code in TRANSIENT_CODES or status >= 500 or status == 429
-        message = exc.response.get("Error", {}).get("Message", "") or str(exc)
-        return BackendError(f"{action}: {code}: {message}", transient=transient)
-    transient = isinstance(
-        exc,
-        bex.EndpointConnectionError
-        | bex.ConnectTimeoutError
-        | bex.ReadTimeoutError
-        | bex.ConnectionClosedError,
-    )
-    return BackendError(f"{action}: {exc}", transient=transient)
-
-
-@contextlib.contextmanager
-def translated(action: str) -> Iterator[None]:
-    """Run AWS calls; their errors leave as :class:`BackendError`."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        yield
-    except (ClientError, BotoCoreError) as exc:
-        raise backend_error(exc, action) from exc
-
-
-def _is_client_error(exc: BaseException, *codes: str) -> bool:
-    from botocore.exceptions import ClientError
-
-    return isinstance(exc, ClientError) and error_code(exc) in codes
 
 
 # -- S3 ------------------------------------------------------------------------------------
@@ -282,6 +156,14 @@ class S3BlobStore:
                 HttpMethod="GET",
             )
         return url
+
+    def temp_path(self, suffix: str = ".part") -> Path:
+        """Where the worker writes a WAV before uploading it (Lambda's /tmp)."""
+        return Path(tempfile.gettempdir()) / f"wavekit-{uuid.uuid4().hex}{suffix}"
+
+    def recover(self) -> int:
+        """Nothing to do: S3 puts are atomic, so a crash leaves no partial object."""
+        return 0
 
 
 # -- DynamoDB --------------------------------------------------------------------------------
@@ -906,6 +788,11 @@ class SqsJobQueue:
             )["Attributes"]
         return sum(int(attributes.get(name, 0)) for name in names)
 
+    def recover(self) -> int:
+        """Nothing to do: SQS makes a dead receiver's messages visible after their
+        visibility timeout."""
+        return 0
+
 
 # -- Firehose ------------------------------------------------------------------------------
 
@@ -1051,69 +938,3 @@ class FirehoseEventSink:
 
     def close(self) -> None:
         self.flush()
-
-
-# -- wiring --------------------------------------------------------------------------------
-
-
-def _required(settings: Settings, *names: str) -> list[str]:
-    values = [getattr(settings, name) for name in names]
-    missing = [f"WAVEKIT_{n.upper()}" for n, v in zip(names, values, strict=True) if not v]
-    if missing:
-        raise BackendError(f"the aws backend needs {', '.join(missing)}", transient=False)
-    return [str(v) for v in values]
-
-
-def aws_backends(
-    settings: Settings, *, boto3_session: Any = None, boto_config: Any = None
-) -> Backends:
-    """The four ports on AWS, named by ``settings`` (``WAVEKIT_BLOB_BUCKET`` ...)."""
-    from wavekit.service.jobs import Backends
-
-    bucket, table, queue, stream = _required(
-        settings, "blob_bucket", "jobs_table", "queue_url", "events_stream"
-    )
-    common: dict[str, Any] = {
-        "boto3_session": boto3_session,
-        "boto_config": boto_config,
-        # botocore reads AWS_DEFAULT_REGION; Lambda also sets AWS_REGION
-        "region": settings.aws_region or os.environ.get("AWS_REGION"),
-    }
-    return Backends(
-        blobs=S3BlobStore(bucket, **common),
-        jobs=DynamoJobTable(table, ttl_s=settings.job_ttl_s, **common),
-        queue=SqsJobQueue(queue, **common),
-        events=FirehoseEventSink(stream, **common),
-    )
-
-
-def temp_path() -> Path:
-    """Where the worker writes a WAV before uploading it (Lambda's /tmp)."""
-    return Path(tempfile.gettempdir()) / f"wavekit-{uuid.uuid4().hex}.part"
-
-
-def aws_runtime(
-    settings: Settings,
-    *,
-    boto3_session: Any = None,
-    boto_config: Any = None,
-    backends: Backends | None = None,
-) -> Runtime:
-    """A :class:`Runtime` on AWS. Its worker and cleaner threads are never started: on
-    AWS the SQS-triggered and scheduled Lambdas do that work."""
-    from wavekit.service.cleaner import CleanerThread
-    from wavekit.service.jobs import JobService
-    from wavekit.service.runtime import Runtime
-    from wavekit.service.worker import Worker
-
-    backends = backends or aws_backends(
-        settings, boto3_session=boto3_session, boto_config=boto_config
-    )
-    service = JobService(settings, backends, temp_path)
-    return Runtime(
-        settings=settings,
-        backends=backends,
-        service=service,
-        worker=Worker(service, threads=0),
-        cleaner=CleanerThread(service, settings.cleaner_interval_s),
-    )

@@ -1,7 +1,10 @@
-"""Wire a deployment: backends from settings, plus the worker and cleaner threads.
+"""The composition root: the one module that names concrete adapters.
 
-``Runtime.local(settings)`` is the embedded default (zero cloud). The AWS Lambda entry
-points build their backends differently but drive the same :class:`JobService`.
+:func:`build` turns :class:`~wavekit.settings.Settings` into a :class:`Runtime`: the
+adapters for ``settings.backend`` (files + SQLite + a Parquet lake locally; S3, DynamoDB,
+SQS and Firehose on AWS) wired into the application (:class:`JobService`, the worker,
+the cleaner, the leaderboards). Everything else takes ports, so the same service runs
+in ``wavekit serve``, a notebook and the Lambda handlers.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import os
 import signal
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
-from typing import Protocol
+from typing import Any, Protocol
 
 from wavekit.backends.local import (
     LocalBlobStore,
@@ -21,9 +24,10 @@ from wavekit.backends.local import (
     SqliteJobQueue,
     SqliteJobTable,
 )
-from wavekit.errors import MissingExtraError
+from wavekit.clock import Clock, utc_now
+from wavekit.errors import BackendError, MissingExtraError
 from wavekit.service.cleaner import CleanerThread
-from wavekit.service.jobs import Backends, Clock, JobService, utc_now
+from wavekit.service.jobs import Backends, JobService
 from wavekit.service.leaderboards import LeaderboardService, RefreshThread
 from wavekit.service.worker import Worker
 from wavekit.settings import Settings
@@ -67,7 +71,7 @@ class Runtime:
                 settings.lake_dir, settings.event_flush_rows, settings.event_flush_s
             ),
         )
-        service = JobService(settings, backends, blobs.temp_path, clock)
+        service = JobService(settings, backends, clock)
         runtime = cls(
             settings=settings,
             backends=backends,
@@ -89,24 +93,36 @@ class Runtime:
         return runtime
 
     @classmethod
-    def aws(cls, settings: Settings, boto3_session: object = None) -> Runtime:
-        """The AWS backends (S3, DynamoDB, SQS, Firehose); see :mod:`wavekit.backends.aws`."""
-        from wavekit.backends.aws import aws_runtime
-
-        return aws_runtime(settings, boto3_session=boto3_session)
+    def aws(
+        cls,
+        settings: Settings,
+        boto3_session: Any = None,
+        *,
+        boto_config: Any = None,
+        backends: Backends | None = None,
+    ) -> Runtime:
+        """A runtime on AWS. Its worker and cleaner threads are never started: there the
+        SQS-triggered and scheduled Lambdas do that work."""
+        backends = backends or aws_backends(
+            settings, boto3_session=boto3_session, boto_config=boto_config
+        )
+        service = JobService(settings, backends)
+        return cls(
+            settings=settings,
+            backends=backends,
+            service=service,
+            worker=Worker(service, threads=0),
+            cleaner=CleanerThread(service, settings.cleaner_interval_s),
+        )
 
     def start(self) -> None:
         """Recover from a crash, then start the worker (threads or a process) and cleaner."""
         if self._started:
             return
-        blobs = self.backends.blobs
-        if isinstance(blobs, LocalBlobStore):
-            removed = blobs.remove_temp_files()
-            if removed:
-                log.info("removed %d partial files left by an interrupted run", removed)
-        queue = self.backends.queue
-        if isinstance(queue, SqliteJobQueue):
-            queue.make_all_visible()
+        removed = self.backends.blobs.recover()
+        if removed:
+            log.info("removed %d partial files left by an interrupted run", removed)
+        self.backends.queue.recover()
         requeued = self.service.recover()
         if requeued:
             log.info("re-queued %d unfinished job(s)", requeued)
@@ -146,6 +162,44 @@ class Runtime:
             self.refresher.stop()
         self.backends.events.close()
         self._started = False
+
+
+def build(settings: Settings) -> Runtime:
+    """The runtime ``settings.backend`` names: ``local`` (default) or ``aws``."""
+    if settings.backend == "aws":
+        return Runtime.aws(settings)
+    return Runtime.local(settings)
+
+
+def _required(settings: Settings, *names: str) -> list[str]:
+    values = [getattr(settings, name) for name in names]
+    missing = [f"WAVEKIT_{n.upper()}" for n, v in zip(names, values, strict=True) if not v]
+    if missing:
+        raise BackendError(f"the aws backend needs {', '.join(missing)}", transient=False)
+    return [str(v) for v in values]
+
+
+def aws_backends(
+    settings: Settings, *, boto3_session: Any = None, boto_config: Any = None
+) -> Backends:
+    """The four job ports on AWS, named by ``settings`` (``WAVEKIT_BLOB_BUCKET`` ...)."""
+    from wavekit.backends.aws import DynamoJobTable, FirehoseEventSink, S3BlobStore, SqsJobQueue
+    from wavekit.backends.aws.clients import region
+
+    bucket, table, queue, stream = _required(
+        settings, "blob_bucket", "jobs_table", "queue_url", "events_stream"
+    )
+    common: dict[str, Any] = {
+        "boto3_session": boto3_session,
+        "boto_config": boto_config,
+        "region": region(settings.aws_region),
+    }
+    return Backends(
+        blobs=S3BlobStore(bucket, **common),
+        jobs=DynamoJobTable(table, ttl_s=settings.job_ttl_s, **common),
+        queue=SqsJobQueue(queue, **common),
+        events=FirehoseEventSink(stream, **common),
+    )
 
 
 def _worker_process_main(settings_json: str, parent_pid: int, stop: EventLike) -> None:

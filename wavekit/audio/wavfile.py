@@ -24,9 +24,9 @@ import numpy as np
 import soundfile as sf
 from tqdm.auto import tqdm
 
-from wavekit import synth
+from wavekit.audio import synth
+from wavekit.audio.spec import BitDepth, ToneSpec
 from wavekit.errors import AudioFormatError
-from wavekit.spec import BitDepth, ToneSpec
 
 Container = Literal["wav", "flac"]
 SPEC_COMMENT_PREFIX = "wavekit-spec:"

@@ -1,4 +1,4 @@
-"""Synthesis: a :class:`~wavekit.spec.ToneSpec` in, float frames out. Pure numpy, no I/O.
+"""Synthesis: a :class:`~wavekit.audio.spec.ToneSpec` in, float frames out. Pure numpy, no I/O.
 
 How the sines stay exact and fast
 ---------------------------------
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from wavekit.spec import Partial, ToneSpec
+from wavekit.audio.spec import Partial, ToneSpec
 
 TILE = 4096
 """Frames per phase tile; block sizes are multiples of it."""

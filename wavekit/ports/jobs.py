@@ -1,9 +1,9 @@
-"""Ports: what the WAV service needs from storage, whatever runs it.
+"""The job ports: what the WAV service needs from storage and queues, whatever runs it.
 
-The local backend (files + SQLite + threads) and the AWS backend (S3, DynamoDB, SQS,
-Firehose) implement these; one contract test suite (``tests/contract/``) runs against
-every implementation. Backends raise :class:`wavekit.errors.BackendError` for their
-own failures, never an SDK exception.
+The local adapters (files + SQLite) and the AWS adapters (S3, DynamoDB, SQS) implement
+these; one contract test suite (``tests/contract/``) runs against every implementation.
+Adapters raise :class:`wavekit.errors.BackendError` for their own failures, never an SDK
+exception.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
-
-from wavekit.events import RequestEvent
 
 
 class JobStatus(StrEnum):
@@ -90,6 +88,13 @@ class BlobStore(Protocol):
         """A time-limited URL the client can GET directly, or ``None`` if the service
         must serve the bytes itself (the local store)."""
 
+    def temp_path(self, suffix: str = ".part") -> Path:
+        """A fresh local path where a file is written before :meth:`put_file` stores it."""
+
+    def recover(self) -> int:
+        """After a crash: remove what an interrupted write left behind (partial files);
+        return how many. Stores whose writes are atomic have nothing to do."""
+
 
 @runtime_checkable
 class JobTable(Protocol):
@@ -139,13 +144,6 @@ class JobQueue(Protocol):
     def depth(self) -> int:
         """Messages waiting or in flight (approximate on AWS)."""
 
-
-@runtime_checkable
-class EventSink(Protocol):
-    """Request-log events. ``emit`` never blocks on I/O and never raises."""
-
-    def emit(self, event: RequestEvent) -> None: ...
-
-    def flush(self) -> None: ...
-
-    def close(self) -> None: ...
+    def recover(self) -> int:
+        """After a crash: make messages claimed by the dead process visible again; return
+        how many. Queues whose claims time out by themselves (SQS) have nothing to do."""

@@ -1,0 +1,10 @@
+"""The synthesis core: tone specs, exact synthesis, WAV encoding and FFT measurement.
+
+Pure numpy in, numpy (or bytes) out; no cloud SDK, no web framework. Everything above
+(the service, the studio, the analytics) builds on these modules:
+
+- :mod:`.spec`    the tone spec (pydantic), notes and volumes, limits naming the field;
+- :mod:`.synth`   spec -> float frames, exact phase, streamed in blocks;
+- :mod:`.wavfile` frames -> WAV/FLAC bytes or files through soundfile;
+- :mod:`.measure` what a signal contains (windowed FFT peaks), for plots and ``wavekit info``.
+"""
