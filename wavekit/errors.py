@@ -32,6 +32,7 @@ can catch the whole family in one place::
     │   ├── ReportParameterError (also InvalidSpecError)
     │   └── ReportFailedError                   every attempt failed
     └── DeployError                             a deploy step failed
+        ├── DeployConfigError (also ValueError) a deploy option out of its limits
         └── BundleTooLargeError                 a Lambda bundle over Lambda's limits
 
 Adapters translate third-party errors (pydantic, soundfile, botocore, duckdb, ...) into
@@ -247,6 +248,10 @@ class ReportFailedError(ReportError):
 
 class DeployError(WavekitError):
     """A deploy step failed; the message says which and why (stack events included)."""
+
+
+class DeployConfigError(DeployError, ValueError):
+    """A deploy option (stage, origins, duration cap, ...) is invalid; names the option."""
 
 
 class BundleTooLargeError(DeployError):
