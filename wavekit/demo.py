@@ -107,7 +107,7 @@ def run_demo(
     """Run the whole story; returns where things went. ``out`` is reused (service data reset)."""
     from wavekit.analytics import generate_traffic
     from wavekit.reports import ReportRequest, render
-    from wavekit.service.server import LocalServer
+    from wavekit.server import LocalServer
     from wavekit.settings import Settings
 
     now = now or dt.datetime.now(dt.UTC)

@@ -13,7 +13,7 @@ import soundfile as sf
 from wavekit import InvalidSpecError, ToneSpec, to_bytes
 from wavekit.client import WaveClient
 from wavekit.errors import JobGoneError, JobNotFoundError
-from wavekit.service.server import LocalServer
+from wavekit.server import LocalServer
 from wavekit.settings import Settings
 
 

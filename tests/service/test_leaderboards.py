@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from wavekit.analytics import DuckDBWarehouse, compute_leaderboard, generate_traffic
-from wavekit.service.server import LocalServer
+from wavekit.server import LocalServer
 from wavekit.settings import Settings
 
 TOKEN = "s3cret-admin-token"

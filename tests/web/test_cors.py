@@ -22,7 +22,7 @@ from tests.web.conftest import (
     save_download,
     wait_done,
 )
-from wavekit.service.server import LocalServer
+from wavekit.server import LocalServer
 from wavekit.settings import Settings
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from wavekit.service.server import LocalServer
+from wavekit.server import LocalServer
 from wavekit.settings import Settings
 from wavekit.web import (
     SITE_DIR,
