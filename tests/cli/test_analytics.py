@@ -11,7 +11,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from wavekit.analytics import DuckDBWarehouse, compute_leaderboard, frame_to_json, usage
+from wavekit.analytics import compute_leaderboard, frame_to_json, usage
+from wavekit.backends.local.duckdb import DuckDBWarehouse
 from wavekit.cli import app
 
 from .conftest import END

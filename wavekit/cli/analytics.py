@@ -1,9 +1,9 @@
 """``wavekit traffic``, ``wavekit query``, ``wavekit leaderboard`` and ``wavekit usage``.
 
-:func:`register` adds them to the main typer app; engines are imported inside the
-commands, so ``wavekit --help`` stays fast. Bad input (unknown board, window, query,
-missing lake or parameter) exits with 2 and a message listing the allowed values; engine
-failures exit with 1.
+Engines are imported inside the commands, so ``wavekit --help`` stays fast. Bad input
+(unknown board, window, query, missing lake or parameter) exits with 2 and a message
+listing the allowed values; engine failures exit with 1 (the rule of
+:mod:`wavekit.cli.errors`).
 """
 
 from __future__ import annotations
@@ -84,11 +84,11 @@ def query(
 ) -> None:
     """Run one Athena SQL file on the local lake (DuckDB) and print the rows."""
     from wavekit.analytics.costs import DEFAULT_PRICES
-    from wavekit.analytics.duckdb_warehouse import DuckDBWarehouse
-    from wavekit.analytics.sql import ParamValue
     from wavekit.analytics.windows import period
+    from wavekit.backends.local.duckdb import DuckDBWarehouse
     from wavekit.clock import utc_now
     from wavekit.errors import ParameterError
+    from wavekit.sqlcatalog import ParamValue
 
     if not file.is_file():
         raise ParameterError(f"{file}: no such SQL file")
@@ -138,9 +138,9 @@ def leaderboard(
     now: Annotated[str | None, typer.Option(help="Window end (ISO); default now.")] = None,
 ) -> None:
     """Compute a leaderboard over the local lake and print it."""
-    from wavekit.analytics.duckdb_warehouse import DuckDBWarehouse
-    from wavekit.analytics.leaderboards import board_spec, compute_leaderboard
-    from wavekit.analytics.windows import check_window
+    from wavekit.analytics.leaderboards import compute_leaderboard
+    from wavekit.backends.local.duckdb import DuckDBWarehouse
+    from wavekit.ports.analytics import board_spec, check_window
 
     board_spec(board)
     check_window(window)
@@ -171,8 +171,8 @@ def usage_command(
     fmt: FormatOption = "table",
 ) -> None:
     """Run a usage report (requests, latency, errors, bytes, cold starts, clients, cost)."""
-    from wavekit.analytics.duckdb_warehouse import DuckDBWarehouse
     from wavekit.analytics.leaderboards import usage
+    from wavekit.backends.local.duckdb import DuckDBWarehouse
 
     with DuckDBWarehouse(lake) as warehouse:
         result = usage(warehouse, name, window, now=_parse_instant(now, "--now"))
@@ -180,10 +180,8 @@ def usage_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the analytics commands to ``app`` (the ``wavekit`` CLI)."""
-    from wavekit.cli import reports_errors
-
-    app.command("traffic")(reports_errors(traffic))
-    app.command("query")(reports_errors(query))
-    app.command("leaderboard")(reports_errors(leaderboard))
-    app.command("usage")(reports_errors(usage_command))
+    """Add ``traffic``, ``query``, ``leaderboard`` and ``usage`` to the ``wavekit`` app."""
+    app.command("traffic")(traffic)
+    app.command("query")(query)
+    app.command("leaderboard")(leaderboard)
+    app.command("usage")(usage_command)

@@ -1,85 +1,28 @@
-"""The ``wavekit`` command line (typer).
+"""``wavekit synth`` and ``wavekit info``: write a tone to a file, and inspect one.
 
-Exit codes: 0 success, 1 runtime failure, 2 bad input (the message names the field and
-the limit). Our errors are printed as one line, never as a traceback.
+numpy and soundfile are imported inside the commands, so ``wavekit --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from wavekit import __version__
-from wavekit.errors import WavekitError
+from wavekit.cli.errors import EXIT_BAD_INPUT, fail
+from wavekit.cli.values import number_or_text
 
-app = typer.Typer(
-    name="wavekit",
-    help="Design, serve and analyse synthesised tones.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-EXIT_FAILURE = 1
-EXIT_BAD_INPUT = 2
 PROGRESS_FROM_FRAMES = 1 << 21
 """Show a progress bar for tones longer than this many frames (~48 s at 44.1 kHz)."""
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
-
-
-def reports_errors(command: F) -> F:
-    """Turn wavekit errors into one-line messages and exit codes.
-
-    Bad input exits 2: our errors that are also ``ValueError`` (a field, a name, a
-    parameter) or ``FileNotFoundError`` (a missing lake). Other failures exit 1.
-    """
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except WavekitError as exc:
-            bad_input = isinstance(exc, ValueError | FileNotFoundError)
-            raise _fail(str(exc), EXIT_BAD_INPUT if bad_input else EXIT_FAILURE) from None
-        except OSError as exc:
-            raise _fail(str(exc), EXIT_FAILURE) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"wavekit {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
-    ] = False,
-) -> None:
-    """Design, serve and analyse synthesised tones."""
 
 
 def _describe_bits(bits: int | str) -> str:
     return "32-bit float" if bits == "float32" else f"{bits}-bit"
 
 
-@app.command()
-@reports_errors
 def synth(
     freq: Annotated[
         list[str],
@@ -122,15 +65,6 @@ def synth(
     )
 
 
-def number_or_text(value: str) -> float | str:
-    try:
-        return float(value)
-    except ValueError:
-        return value
-
-
-@app.command()
-@reports_errors
 def info(
     path: Annotated[Path, typer.Argument(help="Audio file to inspect.")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -141,7 +75,7 @@ def info(
     from wavekit.audio.wavfile import spec_json_from_comment
 
     if not path.is_file():
-        raise _fail(f"{path}: no such file", EXIT_BAD_INPUT)
+        raise fail(f"{path}: no such file", EXIT_BAD_INPUT)
     found = inspect_file(path, peaks)
     spec_json = spec_json_from_comment(found.comment)
     spec = None if spec_json is None else json.loads(spec_json)
@@ -178,43 +112,7 @@ def info(
     typer.echo(f"spec:        {spec_json or 'none (not written by wavekit)'}")
 
 
-@app.command()
-@reports_errors
-def demo(
-    out: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path("out"),
-    small: Annotated[
-        bool, typer.Option(help="A quick run (CI): less traffic and history.")
-    ] = False,
-) -> None:
-    """Run the main job: service, traffic, history, leaderboards, usage report."""
-    from wavekit.demo import run_demo
-
-    result = (
-        run_demo(out, requests=60, history_events=20_000, history_days=60)
-        if small
-        else run_demo(out)
-    )
-    typer.echo("")
-    typer.echo(f"report:  {result.report}")
-    typer.echo(f"index:   {result.index}")
-    typer.echo(f"service: {result.service_url} (stopped; run `wavekit serve` to start it again)")
-
-
-from wavekit.service.commands import register as _register_service  # noqa: E402
-
-_register_service(app)
-
-from wavekit.analytics.commands import register as _register_analytics  # noqa: E402
-
-_register_analytics(app)
-
-from wavekit.report_commands import register as _register_reports  # noqa: E402
-
-_register_reports(app)
-
-from wavekit.deploy_commands import register as _register_deploy  # noqa: E402
-
-_register_deploy(app)
-
-if __name__ == "__main__":  # pragma: no cover
-    app()
+def register(app: typer.Typer) -> None:
+    """Add ``synth`` and ``info`` to the ``wavekit`` app."""
+    app.command()(synth)
+    app.command()(info)
