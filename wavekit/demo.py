@@ -22,6 +22,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from wavekit.clock import utc_now
 from wavekit.errors import InvalidSpecError, JobError
 
 CATALOGUE: list[list[Any]] = [
@@ -110,7 +111,7 @@ def run_demo(
     from wavekit.server import LocalServer
     from wavekit.settings import Settings
 
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utc_now()
     data_dir = out / "service"
     shutil.rmtree(data_dir, ignore_errors=True)
     admin = secrets.token_urlsafe(16)

@@ -13,10 +13,10 @@ import pytest
 
 from tests.analytics import reference
 from tests.browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_MISSING, launch_chromium
-from wavekit import dashboard
-from wavekit.analytics import DuckDBWarehouse
+from wavekit.backends.local.duckdb import DuckDBWarehouse
 from wavekit.errors import ReportFailedError
 from wavekit.reports import ReportRequest, render
+from wavekit.reports import usage as usage_report
 
 from .conftest import END
 
@@ -32,11 +32,11 @@ SECTIONS = [
 START = END - dt.timedelta(days=7)
 
 
-def test_dashboard_numbers_match_pandas(report_lake: Path) -> None:
+def test_usage_report_numbers_match_pandas(report_lake: Path) -> None:
     events = reference.load_events(report_lake)
     window = reference.in_span(events, START, END)
     with DuckDBWarehouse(report_lake) as warehouse:
-        board = dashboard.build(warehouse, START, END, n=5)
+        board = usage_report.build(warehouse, START, END, n=5)
     assert board.summary["requests"] == len(window)
     assert board.summary["unique_clients"] == window["client_id"].nunique()
     assert board.summary["errors"] == int((~window["success"]).sum())
@@ -57,11 +57,11 @@ def test_bad_window_and_engine_name_the_parameter(report_lake: Path) -> None:
     from wavekit.errors import InvalidSpecError
 
     with DuckDBWarehouse(report_lake) as warehouse, pytest.raises(InvalidSpecError, match="end"):
-        dashboard.build(warehouse, END, START)
+        usage_report.build(warehouse, END, START)
     with pytest.raises(InvalidSpecError, match="engine"):
-        dashboard.open_warehouse("bigquery")
+        usage_report.open_warehouse("bigquery")
     with pytest.raises(InvalidSpecError, match="start: 'last week' is not an ISO date"):
-        dashboard.parse_day("last week", "start")
+        usage_report.parse_day("last week", "start")
 
 
 @pytest.fixture(scope="module")

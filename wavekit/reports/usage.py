@@ -1,4 +1,4 @@
-"""The usage dashboard behind ``notebooks/05_usage_report.ipynb``: data, tables, figures.
+"""The usage report's content behind ``notebooks/05_usage_report.ipynb``: data, tables, figures.
 
 The notebook only lays the sections out; everything it shows is computed here (and
 tested here): headline numbers, requests per hour with the diurnal profile, latency per
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from wavekit.analytics import Leaderboard, Warehouse
+    from wavekit.ports.analytics import Leaderboard, Warehouse
 
 REPORT_BOARDS = ("frequencies_by_requests", "chords_by_requests", "clients_by_requests")
 ENGINES = ("local", "athena")
@@ -48,17 +48,19 @@ def open_warehouse(
     athena_workgroup: str = "wavekit",
 ) -> Warehouse:
     """DuckDB over a local lake, or Athena in the project's workgroup."""
-    from wavekit.analytics import AthenaWarehouse, DuckDBWarehouse
-
     if engine == "local":
+        from wavekit.backends.local.duckdb import DuckDBWarehouse
+
         return DuckDBWarehouse(lake)
     if engine == "athena":
+        from wavekit.backends.aws.athena import AthenaWarehouse
+
         return AthenaWarehouse(database=athena_database, workgroup=athena_workgroup)
     raise InvalidSpecError([FieldProblem("engine", f"must be one of {ENGINES}, got {engine!r}")])
 
 
 @dataclass
-class Dashboard:
+class UsageReport:
     """Everything one report shows, for the window ``[start, end)``."""
 
     title: str
@@ -103,9 +105,9 @@ class Dashboard:
 
 def build(
     warehouse: Warehouse, start: dt.datetime, end: dt.datetime, *, n: int = 10, title: str = ""
-) -> Dashboard:
+) -> UsageReport:
     """Run the usage queries and leaderboards over ``[start, end)``."""
-    from wavekit.analytics import compute_leaderboard, usage
+    from wavekit.analytics.leaderboards import compute_leaderboard, usage
     from wavekit.analytics.windows import span
 
     if end <= start:
@@ -113,13 +115,13 @@ def build(
             "end", f"must be after start ({start.date()}), got {end.date()}"
         )
 
-    def report(name: str) -> pd.DataFrame:
+    def usage_frame(name: str) -> pd.DataFrame:
         return usage(warehouse, name, start=start, end=end).frame
 
-    summary_frame = report("summary")
+    summary_frame = usage_frame("summary")
     rows = summary_frame.to_dict(orient="records")  # per column, so counts stay integers
     summary = {k: _plain(v) for k, v in rows[0].items()} if rows else {}
-    cost = report("lambda_cost")
+    cost = usage_frame("lambda_cost")
     summary["estimated_cost_usd"] = float(cost["total_usd"].sum()) if len(cost) else 0.0
     boards = {
         name: compute_leaderboard(warehouse, name, n=n, span=span(start, end))
@@ -128,15 +130,15 @@ def build(
     week = span(max(start, end - dt.timedelta(days=TOP_CHORD_DAYS)), end)
     weekly = compute_leaderboard(warehouse, "chords_by_requests", n=1, span=week)
     top_chord = tuple(weekly.entries[0]["chord"]) if weekly.entries else None
-    return Dashboard(
+    return UsageReport(
         title=title or f"wavekit usage {start.date()} – {end.date()}",
         start=start,
         end=end,
         engine=warehouse.engine,
         summary=summary,
-        hourly=report("requests_per_hour"),
-        latency=report("latency_by_route"),
-        errors=report("errors_by_code"),
+        hourly=usage_frame("requests_per_hour"),
+        latency=usage_frame("latency_by_route"),
+        errors=usage_frame("errors_by_code"),
         cost=cost,
         boards=boards,
         top_chord=top_chord,
@@ -151,9 +153,9 @@ def _plain(value: Any) -> Any:
 # -- presentation -------------------------------------------------------------------------
 
 
-def headline_html(dashboard: Dashboard) -> str:
+def headline_html(report: UsageReport) -> str:
     """The headline numbers as a row of cards."""
-    s = dashboard.summary
+    s = report.summary
     cards = [
         ("requests", f"{int(s.get('requests') or 0):,}"),
         ("unique clients", f"{int(s.get('unique_clients') or 0):,}"),
@@ -171,8 +173,8 @@ def headline_html(dashboard: Dashboard) -> str:
         "border-radius:.5rem;padding:.75rem 1.25rem;min-width:9rem}.card .value{font-size:1.6rem;"
         "font-weight:600}.card .label{color:#555}</style>"
     )
-    window = f"{dashboard.start:%Y-%m-%d %H:%M} – {dashboard.end:%Y-%m-%d %H:%M} UTC"
-    heading = f"<p>{html.escape(window)} · engine {html.escape(dashboard.engine)}</p>"
+    window = f"{report.start:%Y-%m-%d %H:%M} – {report.end:%Y-%m-%d %H:%M} UTC"
+    heading = f"<p>{html.escape(window)} · engine {html.escape(report.engine)}</p>"
     return f'{style}{heading}<div class="cards">{items}</div>'
 
 
@@ -191,11 +193,11 @@ def _figure(width: float = 10, height: float = 3.6) -> Figure:
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
-def hourly_figure(dashboard: Dashboard) -> Figure:
+def hourly_figure(report: UsageReport) -> Figure:
     """Requests per hour over the window, and the average day (diurnal profile, UTC)."""
     fig = _figure(11, 3.8)
     series_ax, profile_ax = fig.subplots(1, 2, width_ratios=[3, 1])
-    hourly = dashboard.hourly
+    hourly = report.hourly
     if len(hourly):
         series_ax.plot(hourly["hour"], hourly["requests"], lw=0.8, label="requests")
         series_ax.plot(hourly["hour"], hourly["errors"], lw=0.8, color="tab:red", label="errors")
@@ -209,11 +211,11 @@ def hourly_figure(dashboard: Dashboard) -> Figure:
     return fig
 
 
-def latency_figure(dashboard: Dashboard) -> Figure:
+def latency_figure(report: UsageReport) -> Figure:
     """p50 / p95 / p99 latency per route (ms, log scale)."""
-    fig = _figure(11, 0.45 * max(4, len(dashboard.latency)) + 1)
+    fig = _figure(11, 0.45 * max(4, len(report.latency)) + 1)
     ax = fig.subplots()
-    frame = dashboard.latency.iloc[::-1]
+    frame = report.latency.iloc[::-1]
     y = range(len(frame))
     for offset, column in zip((-0.25, 0, 0.25), ("p50_ms", "p95_ms", "p99_ms"), strict=True):
         ax.barh(
@@ -227,10 +229,10 @@ def latency_figure(dashboard: Dashboard) -> Figure:
     return fig
 
 
-def errors_figure(dashboard: Dashboard) -> Figure:
+def errors_figure(report: UsageReport) -> Figure:
     fig = _figure(8, 3)
     ax = fig.subplots()
-    frame = dashboard.errors
+    frame = report.errors
     if len(frame):
         ax.bar(frame["error_code"].astype(str), frame["requests"], color="tab:red")
         ax.tick_params(axis="x", labelrotation=30)
@@ -259,12 +261,12 @@ def board_figure(board: Leaderboard) -> Figure:
     return fig
 
 
-def chord_spectrum_figure(dashboard: Dashboard) -> Figure:
+def chord_spectrum_figure(report: UsageReport) -> Figure:
     """The spectrum of the most requested chord of the window's last week."""
     from wavekit import ToneSpec, render
     from wavekit.plots import spectrum_figure
 
-    chord = dashboard.top_chord or (440.0,)
+    chord = report.top_chord or (440.0,)
     nyquist = 48_000 / 2
     spec = ToneSpec(frequencies=[f for f in chord if f < nyquist] or [440.0], duration=1.0,
                     sample_rate=48_000, volume=0.5)  # fmt: skip

@@ -1,4 +1,4 @@
-"""Render parameterised notebooks to HTML reports: once, on a schedule, or over a range.
+"""Render a parameterised notebook to an HTML report (scheduling is :mod:`.scheduling`).
 
 A report is a notebook run by papermill with parameters, exported by nbconvert without
 code cells (plots are embedded as PNG data, so one HTML file is the whole report).
@@ -27,21 +27,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenacity import RetryError, Retrying, stop_after_attempt, wait_exponential
-
+from wavekit.clock import Clock, utc_now
 from wavekit.errors import MissingExtraError, ReportError, ReportFailedError, ReportParameterError
 
 REPORTS_DIR = Path("reports")
 TABLES_PARAMETER = "tables_dir"
 """The runner sets this notebook parameter: where the notebook writes each table as CSV."""
-DEFAULT_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_usage_report.ipynb"
+DEFAULT_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_usage_report.ipynb"
 
 
 def _papermill() -> Any:
     try:
         import papermill
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise MissingExtraError("papermill", "studio") from exc
+        raise MissingExtraError("papermill", "reports") from exc
     return papermill
 
 
@@ -192,7 +191,7 @@ def render(
     progress: bool = False,
     kernel_name: str = "python3",
     sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    clock: Clock = utc_now,
 ) -> ReportResult:
     """Execute the notebook with papermill and publish it as HTML (tables as CSV beside it).
 
@@ -225,6 +224,8 @@ def render(
             progress_bar=progress,
             cwd=str(Path.cwd()),
         )
+
+    from tenacity import RetryError, Retrying, stop_after_attempt, wait_exponential
 
     retrying = Retrying(
         stop=stop_after_attempt(attempts),
@@ -309,68 +310,3 @@ def write_index(out_dir: Path) -> Path:
     index = out_dir / "index.html"
     _atomic_write(index, page)
     return index
-
-
-# -- scheduling ---------------------------------------------------------------------------
-
-_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def next_run(every: str, after: dt.datetime) -> dt.datetime:
-    """The first fire time strictly after ``after``: ``"1h"``-style intervals aligned to
-    the epoch (so restarts keep the same slots), or a 5-field cron expression (UTC)."""
-    after = after.astimezone(dt.UTC)
-    if match := _INTERVAL.match(every):
-        step = int(match[1]) * _UNITS[match[2]]
-        if step <= 0:
-            raise ReportError(f"every: the interval must be positive, got {every!r}")
-        seconds = int(after.timestamp()) // step * step + step
-        return dt.datetime.fromtimestamp(seconds, dt.UTC)
-    try:
-        from croniter import croniter
-
-        fire: dt.datetime = croniter(every, after).get_next(dt.datetime)
-    except (ImportError, ValueError, KeyError) as exc:
-        raise ReportError(
-            f"every: {every!r} is neither an interval like '1h' or '30m' nor a cron expression"
-        ) from exc
-    return fire.astimezone(dt.UTC)
-
-
-def schedule(
-    make_request: Callable[[dt.datetime], ReportRequest],
-    every: str,
-    *,
-    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-    sleep: Callable[[float], None] = time.sleep,
-    max_runs: int | None = None,
-    on_result: Callable[[ReportResult | ReportError], None] = lambda _: None,
-    **render_options: Any,
-) -> int:
-    """Run in the foreground: at each fire time render ``make_request(fire_time)``.
-
-    A failed run is reported through ``on_result`` and the schedule goes on. Returns the
-    number of runs (when ``max_runs`` stops it; otherwise it runs until interrupted).
-    """
-    runs = 0
-    fire = next_run(every, clock())
-    while max_runs is None or runs < max_runs:
-        wait = (fire - clock()).total_seconds()
-        if wait > 0:
-            sleep(wait)
-            continue
-        try:
-            on_result(render(make_request(fire), clock=clock, **render_options))
-        except ReportError as exc:
-            on_result(exc)
-        runs += 1
-        fire = next_run(every, max(fire, clock()))
-    return runs
-
-
-def days(first: dt.date, last: dt.date) -> list[dt.date]:
-    """Every day from ``first`` to ``last`` inclusive."""
-    if last < first:
-        raise ReportError(f"to: {last} is before from: {first}")
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
