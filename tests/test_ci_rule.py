@@ -52,3 +52,14 @@ def test_ci_run_installs_what_the_tests_look_for() -> None:
     script = (ROOT / ".ci" / "run").read_text()
     assert ".ci/tools" in script
     assert {"sox", "chromium", "npm"} <= set(ci_tools())
+
+
+def test_the_github_workflow_runs_the_one_entry_point() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    runs = [step.get("run", "").strip() for step in job["steps"]]
+    assert runs[-1] == "bash .ci/run"  # the same entry point as every other CI
+    assert job["container"].startswith("debian:")  # .ci/run installs with apt, as root
+    assert job["env"]["CI"] == "true"  # nothing may skip there either
