@@ -3,7 +3,7 @@
     python benchmarks/bench_studio.py              # in-process and through a real kernel
     python benchmarks/bench_studio.py --no-kernel  # in-process only
 
-Goal (DESIGN.md §6): for a 2 s, 44.1 kHz tone the Audio value is replaced within 15 ms
+Goal (docs/design.md §7): for a 2 s, 44.1 kHz tone the Audio value is replaced within 15 ms
 (median) of a slider change. Measured two ways:
 
 - in-process: set the slider's ``value`` as the widget machinery does when a message

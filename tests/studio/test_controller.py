@@ -1,4 +1,4 @@
-"""The tone studio, driven like a user: set widget values, click buttons, decode the audio.
+"""The tone studio, driven like a user: edits become audio, plots and messages.
 
 Time is a ManualScheduler, so debouncing is tested without sleeping: the clock moves only
 in ``clock.advance``.
@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import random
-import subprocess
-import sys
 import threading
-from collections.abc import Callable
-from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -22,89 +17,26 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import wavekit
-from wavekit import InvalidSpecError, ToneSpec, plots, to_bytes
-from wavekit.audio.measure import strongest_frequencies, to_dbfs
-from wavekit.audio.spec import Partial
+from tests.studio.support import (
+    InlineExecutor,
+    QueuedExecutor,
+    changes_of,
+    decode,
+    expected_pngs,
+    heard,
+    settle,
+)
+from wavekit import InvalidSpecError, to_bytes
+from wavekit.audio.measure import to_dbfs
 from wavekit.studio import (
     DEBOUNCE_S,
     MAX_PARTIALS,
     PLOT_DELAY_S,
     PRESETS,
-    Debouncer,
-    EventLoopScheduler,
     ManualScheduler,
     ToneStudio,
-    beat_rates,
     random_partials,
 )
-
-QUIET = 10.0
-"""Seconds that certainly end any burst (far beyond debounce and plot delays)."""
-
-
-class InlineExecutor(Executor):
-    """Runs each job at once in the caller: plots appear exactly when the clock says."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future
-
-
-class QueuedExecutor(InlineExecutor):
-    """While ``holding``, keeps jobs until ``run_all``: a plot thread slow exactly when we say."""
-
-    def __init__(self) -> None:
-        self.holding = False
-        self.jobs: list[Callable[[], Any]] = []
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        if not self.holding:
-            return super().submit(fn, *args, **kwargs)
-        future: Future[Any] = Future()
-        self.jobs.append(lambda: future.set_result(fn(*args, **kwargs)))
-        return future
-
-    def run_all(self) -> None:
-        jobs, self.jobs = self.jobs, []
-        for job in jobs:
-            job()
-
-
-@pytest.fixture
-def clock() -> ManualScheduler:
-    return ManualScheduler()
-
-
-@pytest.fixture
-def studio(clock: ManualScheduler, tmp_path: Path) -> ToneStudio:
-    return ToneStudio(
-        scheduler=clock, save_dir=tmp_path, rng=random.Random(7), plot_executor=InlineExecutor()
-    )
-
-
-def decode(data: bytes) -> tuple[np.ndarray, int]:
-    signal, rate = sf.read(io.BytesIO(data), dtype="float64", always_2d=True)
-    return signal, rate
-
-
-def heard(data: bytes, count: int = 8) -> list[float]:
-    """Frequencies in the WAV bytes, found by FFT (ascending)."""
-    signal, rate = decode(data)
-    return sorted(p.freq for p in strongest_frequencies(signal[:, 0], rate, count, floor_db=-50))
-
-
-def settle(clock: ManualScheduler) -> None:
-    clock.advance(QUIET)
-
-
-def changes_of(widget: Any, name: str = "value") -> list[Any]:
-    """Every new value the widget's trait takes from now on (what the browser is sent)."""
-    seen: list[Any] = []
-    widget.observe(lambda change: seen.append(change["new"]), names=name)
-    return seen
-
 
 # ----------------------------------------------------------------------------- audio
 
@@ -303,16 +235,6 @@ def test_presets_load_their_partials_and_keep_the_rest(
     assert heard(studio.audio.value) == pytest.approx(expected, abs=0.01)
 
 
-def test_preset_contents() -> None:
-    assert [p.freq for p in PRESETS["beat 440/445"]] == [440.0, 445.0]
-    assert [p.freq for p in PRESETS["A major chord"]] == pytest.approx(
-        [440.0, 554.365, 659.255], abs=0.001
-    )
-    stack = PRESETS["octave stack"]
-    assert [p.freq for p in stack] == [110.0, 220.0, 440.0, 880.0, 1760.0]
-    assert [p.amplitude for p in stack] == [1.0, 0.5, 0.33, 0.25, 0.2]
-
-
 def test_random_button_loads_a_reproducible_random_chord(
     studio: ToneStudio, clock: ManualScheduler, tmp_path: Path
 ) -> None:
@@ -330,14 +252,6 @@ def test_random_button_loads_a_reproducible_random_chord(
     )
     other.random_button.click()
     assert other.spec.frequencies == partials
-
-
-def test_random_chords_fit_the_sample_rate() -> None:
-    rng = random.Random(3)
-    for _ in range(200):
-        partials = random_partials(rng, max_freq=4_000.0)
-        assert 2 <= len(partials) <= 4
-        assert all(20.0 <= p.freq < 4_000.0 and 0.3 <= p.amplitude <= 1.0 for p in partials)
 
 
 # ----------------------------------------------------------------------------- rows
@@ -449,15 +363,6 @@ def test_audio_updates_before_plots_and_newer_edits_cancel_stale_plots(
     assert bytes(studio.waveform_image.value).startswith(b"\x89PNG")
 
 
-def expected_pngs(studio: ToneStudio) -> tuple[bytes, bytes]:
-    """The plots of the tone in the player, drawn independently from its bytes."""
-    signal, rate = sf.read(io.BytesIO(studio.audio.value), dtype="float32", always_2d=True)
-    return (
-        plots.figure_png(plots.waveform_figure(signal, rate)),
-        plots.figure_png(plots.spectrum_figure(signal, rate)),
-    )
-
-
 def test_plots_show_the_tone_in_the_player(studio: ToneStudio, clock: ManualScheduler) -> None:
     studio.rows[1].frequency.value = 1234.5
     settle(clock)
@@ -508,295 +413,3 @@ def test_plots_are_drawn_off_the_loop_and_shown_on_it(tmp_path: Path) -> None:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
-
-
-def test_debouncer_leading_trailing_flush_and_cancel() -> None:
-    clock = ManualScheduler()
-    runs: list[float] = []
-    debounce = Debouncer(lambda: runs.append(clock.now()), wait=0.1, scheduler=clock)
-    debounce()
-    assert runs == [0.0]
-    clock.advance(0.05)
-    debounce()
-    clock.advance(0.05)
-    debounce()
-    assert debounce.pending
-    clock.advance(0.09)
-    assert runs == [0.0]
-    clock.advance(0.01)
-    assert runs == [0.0, pytest.approx(0.2)]
-    assert not debounce.pending
-    clock.advance(1.0)
-    debounce()  # quiet again: leading
-    assert len(runs) == 3
-    debounce()
-    assert debounce.flush()
-    assert len(runs) == 4
-    assert not debounce.flush()
-    debounce()
-    debounce.cancel()
-    clock.advance(1.0)
-    assert len(runs) == 4
-    assert clock.pending == 0
-
-
-def test_debouncer_max_wait_caps_the_delay() -> None:
-    clock = ManualScheduler()
-    runs: list[float] = []
-    debounce = Debouncer(
-        lambda: runs.append(clock.now()), wait=0.125, scheduler=clock, leading=False, max_wait=0.25
-    )
-    for _ in range(20):  # binary fractions: the clock adds up exactly
-        debounce()
-        clock.advance(0.0625)
-    # Each run covers the calls since the previous one; the next burst starts right after.
-    assert runs[:3] == pytest.approx([0.25, 0.5, 0.75])
-
-
-def test_without_an_event_loop_timers_run_on_threads() -> None:
-    done = threading.Event()
-    debounce = Debouncer(done.set, wait=0.01, scheduler=EventLoopScheduler(), leading=False)
-    debounce()
-    assert done.wait(timeout=10)
-
-
-def test_timers_run_on_the_loop_of_the_thread_that_handled_the_edit() -> None:
-    # JupyterLab 4 + ipykernel 7 deliver widget messages on a subshell thread running
-    # its own asyncio loop. The trailing render must be scheduled on that loop: a timer
-    # put on another thread's loop does not wake it, and the render would wait for the
-    # next message. Here nothing else ever wakes the thread's loop.
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    ran_on: list[threading.Thread] = []
-    done = threading.Event()
-
-    def render() -> None:
-        ran_on.append(threading.current_thread())
-        done.set()
-
-    debounce = Debouncer(render, wait=0.01, scheduler=EventLoopScheduler(), leading=False)
-    try:
-        loop.call_soon_threadsafe(debounce)
-        assert done.wait(timeout=10)
-        assert ran_on == [thread]
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
-
-
-def test_manual_scheduler_runs_calls_in_time_order() -> None:
-    clock = ManualScheduler()
-    order: list[str] = []
-    clock.call_later(0.2, lambda: order.append("b"))
-
-    def first() -> None:
-        order.append("a")
-        clock.call_later(0.05, lambda: order.append("a2"))  # scheduled by a call: runs too
-
-    clock.call_later(0.1, first)
-    cancelled = clock.call_later(0.12, lambda: order.append("never"))
-    cancelled.cancel()
-    assert clock.advance(0.3) == 3
-    assert order == ["a", "a2", "b"]
-    assert clock.now() == pytest.approx(0.3)
-
-
-# ----------------------------------------------------------------------------- player
-
-
-def test_play_and_stop_reload_the_player(studio: ToneStudio) -> None:
-    value = studio.audio.value
-    autoplay = changes_of(studio.audio, "autoplay")
-    loop = changes_of(studio.audio, "loop")
-    studio.play_button.click()
-    assert autoplay == [True]
-    studio.play_button.click()  # already playing: off then on restarts it
-    assert autoplay == [True, False, True]
-    studio.stop_button.click()
-    assert autoplay[-1] is False
-    studio.stop_button.click()  # autoplay already off: two reloads through `loop`
-    assert loop == [True, False]
-    assert studio.audio.value == value
-
-
-def test_autoplay_toggle_applies_to_new_renders(studio: ToneStudio, clock: ManualScheduler) -> None:
-    studio.autoplay.value = True
-    assert studio.audio.autoplay
-    studio.rows[0].frequency.value = 441.0
-    assert studio.audio.autoplay
-    studio.autoplay.value = False
-    studio.play()
-    settle(clock)
-    studio.rows[0].frequency.value = 442.0  # a render restores the toggle's setting
-    assert not studio.audio.autoplay
-    studio.loop.value = True
-    assert studio.audio.loop
-
-
-# ----------------------------------------------------------------------------- files
-
-
-def test_save_wav_writes_the_player_bytes(studio: ToneStudio, tmp_path: Path) -> None:
-    studio.rows[1].frequency.value = 447.0
-    studio.save_path.value = "beats"
-    studio.save_button.click()
-    path = tmp_path / "beats.wav"
-    assert path.read_bytes() == studio.audio.value
-    assert str(path) in studio.save_message.value
-    assert f"{path.stat().st_size:,} bytes" in studio.save_message.value
-    assert wavekit.read_spec(path) == studio.spec
-
-
-@pytest.mark.parametrize("name", ["tone.mp3", "file/in/a/file.wav"])
-def test_save_problems_show_a_message_not_a_traceback(
-    studio: ToneStudio, tmp_path: Path, name: str
-) -> None:
-    (tmp_path / "file").write_text("not a directory")
-    studio.save_path.value = name
-    studio.save_button.click()
-    assert "⚠" in studio.save_message.value
-    assert not (tmp_path / name).exists()
-
-
-def test_save_refuses_while_a_value_is_bad(studio: ToneStudio, clock: ManualScheduler) -> None:
-    studio.duration.value = -1.0
-    studio.save_button.click()
-    assert "fix the values" in studio.save_message.value
-    with pytest.raises(InvalidSpecError):
-        studio.save()
-
-
-def test_copy_spec_shows_json_the_service_accepts(
-    studio: ToneStudio, clock: ManualScheduler
-) -> None:
-    studio.rows[1].frequency.value = 446.5
-    studio.channels.value = 2
-    studio.copy_button.click()
-    text = studio.spec_text.value
-    assert studio.spec_text.layout.display is None  # shown
-    assert ToneSpec.parse(text) == studio.spec
-    assert ToneSpec.parse(json.loads(text)).spec_hash == studio.spec.spec_hash
-    assert heard(studio.audio.value) == pytest.approx([440.0, 446.5], abs=0.01)
-    settle(clock)
-    studio.rows[0].frequency.value = 300.0  # once shown, the JSON follows the tone
-    assert ToneSpec.parse(studio.spec_text.value) == studio.spec
-
-
-# ----------------------------------------------------------------------------- loading
-
-
-def test_load_round_trips_a_spec(studio: ToneStudio, clock: ManualScheduler) -> None:
-    spec = ToneSpec(
-        frequencies=[
-            {"freq": 300.0, "amplitude": 0.5, "phase": 1.0, "channel": 1},
-            {"freq": 450.0, "amplitude": 1.0},
-        ],
-        volume="-9dB",
-        duration=1.25,
-        sample_rate=22_050,
-        # Not float32: libsndfile stamps float WAVs with the time (PEAK chunk), so two
-        # writes in different seconds differ in those bytes.
-        bits_per_sample=24,
-        number_of_channels=2,
-        fade_in=0.01,
-        fade_out=0.02,
-    )
-    studio.load(spec)
-    settle(clock)
-    assert studio.spec == spec
-    assert studio.audio.value == to_bytes(spec)
-
-
-def test_load_keeps_relative_amplitudes_within_the_sliders(studio: ToneStudio) -> None:
-    studio.load(ToneSpec(frequencies=[{"freq": 440, "amplitude": 4}, {"freq": 660, "amp": 2}]))
-    assert [row.amplitude.value for row in studio.rows] == [1.0, 0.5]
-    assert [p.amplitude for p in studio.spec.frequencies] == [1.0, 0.5]
-
-
-def test_load_puts_levels_on_the_slider_grids(studio: ToneStudio) -> None:
-    # A browser slider snaps its value to its step and sends it back; values already on
-    # the grid are not moved by that.
-    studio.load(
-        ToneSpec(
-            frequencies=[{"freq": 440, "amplitude": 1 / 3}, {"freq": 660, "amp": 0.001}],
-            volume=0.5,
-        )
-    )
-    assert [p.amplitude for p in studio.spec.frequencies] == [0.33, 0.01]
-    assert studio.volume.value == -6.0
-    assert studio.spec.volume == pytest.approx(10 ** (-6 / 20))
-
-
-def test_slider_echoes_from_the_browser_change_nothing(studio: ToneStudio) -> None:
-    # ipywidgets slider views send their value back after drawing it, with float
-    # rounding (10 ** log10(440) is not always 440): that must not move the tone.
-    audio = changes_of(studio.audio)
-    spec = studio.spec
-    studio.rows[0].frequency.value = 440.0 * (1 + 4e-16)
-    studio.rows[1].amplitude.value = 1.0 - 1e-16
-    studio.volume.value = -20.0 * (1 + 1e-15)
-    assert audio == []
-    assert studio.spec == spec
-    assert studio.spec.frequencies[0].freq == 440.0
-
-
-def test_load_with_an_unknown_sample_rate_adds_it(studio: ToneStudio) -> None:
-    studio.load(ToneSpec(frequencies=[440], sample_rate=12_345))
-    assert studio.spec.sample_rate == 12_345
-
-
-@pytest.mark.parametrize(
-    ("spec", "field"),
-    [
-        (ToneSpec(frequencies=list(range(100, 1000, 100))), "frequencies"),
-        (ToneSpec(frequencies=[440, 15]), "frequencies[1].freq"),
-        (ToneSpec(frequencies=[440], volume=0.0), "volume"),
-    ],
-)
-def test_load_rejects_what_the_controls_cannot_show(
-    studio: ToneStudio, spec: ToneSpec, field: str
-) -> None:
-    with pytest.raises(InvalidSpecError) as raised:
-        studio.load(spec)
-    assert raised.value.fields == [field]
-
-
-def test_measure_reads_the_player_bytes(studio: ToneStudio) -> None:
-    studio.load_partials([Partial(freq=500.0), Partial(freq=507.0)])
-    reading = studio.measure()
-    assert [p.freq for p in reading.strongest] == pytest.approx([500.0, 507.0], abs=0.01)
-    assert reading.beats == pytest.approx([7.0], abs=0.01)
-    assert reading.peak_dbfs == pytest.approx(-20.0, abs=0.01)
-    assert "beats: 7.0 Hz" in str(reading)
-
-
-def test_beat_rates() -> None:
-    assert beat_rates([440.0, 445.0, 880.0]) == [5.0]
-    assert beat_rates([440.0, 441.0, 443.0]) == [1.0, 2.0, 3.0]
-    assert beat_rates([440.0, 460.0]) == []
-    assert beat_rates([440.0, 440.0]) == []
-
-
-# ----------------------------------------------------------------------------- packaging
-
-
-def test_displays_as_a_widget(studio: ToneStudio) -> None:
-    bundle = studio._repr_mimebundle_()
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == studio.widget.model_id
-
-
-def test_tone_studio_is_exported_lazily() -> None:
-    assert wavekit.ToneStudio is ToneStudio
-    code = (
-        "import sys, wavekit\n"
-        "assert 'ipywidgets' not in sys.modules, 'ipywidgets imported'\n"
-        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
-        "sys.modules['ipywidgets'] = None\n"
-        "try:\n    wavekit.ToneStudio\n"
-        "except wavekit.MissingExtraError as exc:\n    print(exc.extra, exc)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.startswith("studio ")
-    assert "'ipywidgets' is not installed" in out.stdout
