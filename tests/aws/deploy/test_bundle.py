@@ -22,7 +22,7 @@ from wavekit import deploy as d
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 RUNTIME = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
 LAYER = {"awswrangler", "pandas", "pyarrow", "numpy"}
 EM_AARCH64 = 183

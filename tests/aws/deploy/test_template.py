@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from wavekit.analytics.sql import load as load_sql
-from wavekit.analytics.sql import parse_table_ddl, sqlglot
+from wavekit.sqlcatalog import load as load_sql
+from wavekit.sqlcatalog import parse_table_ddl, sqlglot
 from wavekit.deploy import DeployConfig, load_template, template_path
 from wavekit.events import EVENT_COLUMNS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHECKOV_VENV = ROOT / "build" / "checkov-venv"
 CHECKOV_REQUIREMENTS = ROOT / "deploy" / "requirements-checkov.txt"
 

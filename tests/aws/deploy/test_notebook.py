@@ -8,7 +8,7 @@ from pathlib import Path
 import papermill
 import pytest
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_deploy.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[3] / "notebooks" / "03_deploy.ipynb"
 
 
 @pytest.mark.slow

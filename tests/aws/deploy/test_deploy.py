@@ -23,6 +23,7 @@ from botocore.stub import Stubber
 
 from tests.aws.resources import REGION, moto_compatible_template, new_session
 from wavekit import deploy as d
+from wavekit.deploy.bundle import zip_directory
 from wavekit.service.lambdas import JsonFormatter
 
 NO_WAIT = d.AwsRetry(attempts=5, initial_s=0, max_s=0, sleep=lambda s: None)
@@ -53,7 +54,7 @@ def small_bundle(tmp_path: Path, name: str, text: str = "") -> d.Bundle:
     (site / "wavekit" / "service").mkdir(parents=True, exist_ok=True)
     (site / "wavekit" / "service" / "lambdas.py").write_text(f"# {name} {text}\n")
     target = tmp_path / f"{name}.zip"
-    files, unzipped = d._zip(site, target)
+    files, unzipped = zip_directory(site, target)
     data = target.read_bytes()
     import hashlib
 
