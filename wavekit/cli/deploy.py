@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from wavekit.cli.errors import EXIT_FAILURE
+
+if TYPE_CHECKING:
+    from wavekit.deploy import DeployConfig
 
 StageOption = Annotated[str, typer.Option(help="Deployment name; the stack is wavekit-<stage>.")]
 RegionOption = Annotated[
@@ -23,7 +26,7 @@ RegionOption = Annotated[
 ]
 
 
-def _config(stage: str, region: str | None, **overrides: Any) -> Any:
+def _config(stage: str, region: str | None, **overrides: Any) -> DeployConfig:
     from wavekit.deploy import DeployConfig, default_region, with_overrides
 
     return with_overrides(DeployConfig(stage=stage, region=region or default_region()), **overrides)
@@ -100,9 +103,10 @@ def outputs_command(
 ) -> None:
     """Print the stack's outputs (API URL, bucket names, workgroup...)."""
     from wavekit import deploy as d
+    from wavekit.backends.aws.clients import session as aws_session
 
     config = _config(stage, region)
-    session = d._session(None, config.region)
+    session = aws_session(None, config.region)
     outputs = d.stack_outputs(
         session.client("cloudformation", region_name=config.region), config.stack_name
     )
