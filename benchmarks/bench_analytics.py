@@ -29,12 +29,12 @@ import pyarrow.dataset as ds
 from wavekit.analytics import (
     BOARDS,
     DEFAULT_PRICES,
-    DuckDBWarehouse,
     compute_leaderboard,
     generate_traffic,
     period,
     usage,
 )
+from wavekit.backends.local import DuckDBWarehouse
 
 END = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 BOARD = "chords_by_requests"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wavekit.analytics import DuckDBWarehouse, generate_traffic
+from wavekit.analytics import generate_traffic
+from wavekit.backends.local import DuckDBWarehouse
 
 from . import reference
 

@@ -13,15 +13,15 @@ import pytest
 from moto import mock_aws
 from moto.athena.models import QueryResults, athena_backends
 
+from wavekit import sqlcatalog as catalog
 from wavekit.analytics import (
     DEFAULT_PRICES,
-    AthenaWarehouse,
     QueryError,
     Warehouse,
     compute_leaderboard,
     period,
 )
-from wavekit.analytics import sql as catalog
+from wavekit.backends.aws import AthenaWarehouse
 
 from .conftest import END
 

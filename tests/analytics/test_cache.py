@@ -11,14 +11,13 @@ import pytest
 from wavekit.analytics import (
     BOARDS,
     WINDOWS,
-    DuckDBWarehouse,
     InvalidWindowError,
     LeaderboardCache,
-    SQLiteLeaderboardCache,
     UnknownBoardError,
     compute_leaderboard,
     refresh_all,
 )
+from wavekit.backends.local import DuckDBWarehouse, SQLiteLeaderboardCache
 
 from .conftest import END
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import papermill
 import pytest
 
-from wavekit.analytics import BOARDS, USAGE_QUERIES, DuckDBWarehouse, compute_leaderboard
+from wavekit.analytics import BOARDS, USAGE_QUERIES, compute_leaderboard
+from wavekit.backends.local import DuckDBWarehouse
 
 from .conftest import END
 

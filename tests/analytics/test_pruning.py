@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from wavekit.analytics import BOARDS, DuckDBWarehouse, compute_leaderboard, period, usage
+from wavekit.analytics import BOARDS, compute_leaderboard, period, usage
+from wavekit.backends.local import DuckDBWarehouse
 
 from .conftest import END
 

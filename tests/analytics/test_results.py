@@ -14,12 +14,12 @@ from wavekit.analytics import (
     DEFAULT_PRICES,
     USAGE_QUERIES,
     WINDOWS,
-    DuckDBWarehouse,
     compute_leaderboard,
     period,
     usage,
 )
 from wavekit.analytics.windows import span as explicit_span
+from wavekit.backends.local import DuckDBWarehouse
 
 from . import reference
 from .conftest import END

@@ -14,8 +14,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from wavekit.analytics import DEFAULT_PRICES, DuckDBWarehouse, ParameterError, period
-from wavekit.analytics import sql as catalog
+from wavekit import sqlcatalog as catalog
+from wavekit.analytics import DEFAULT_PRICES, ParameterError, period
+from wavekit.backends.local import DuckDBWarehouse
 from wavekit.errors import UnknownQueryError, UnsupportedSQLError
 from wavekit.events import EVENT_COLUMNS, arrow_schema
 
@@ -44,7 +45,7 @@ def test_the_wheel_ships_the_sql_where_the_loader_looks() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     force = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
     assert force["athena"] == "wavekit/athena_sql"
-    source = (ROOT / "wavekit" / "analytics" / "sql.py").read_text()
+    source = (ROOT / "wavekit" / "sqlcatalog.py").read_text()
     assert '"athena_sql"' in source
 
 

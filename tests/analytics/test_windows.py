@@ -12,7 +12,6 @@ import pytest
 from wavekit.analytics import (
     DEFAULT_PRICES,
     USAGE_QUERIES,
-    DuckDBWarehouse,
     InvalidWindowError,
     LakeNotFoundError,
     ParameterError,
@@ -21,6 +20,7 @@ from wavekit.analytics import (
     period,
     usage,
 )
+from wavekit.backends.local import DuckDBWarehouse
 from wavekit.events import RequestEvent, events_table, write_lake_partitions
 
 from . import reference

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from wavekit.analytics import DuckDBWarehouse, compute_leaderboard, generate_traffic
+from wavekit.analytics import compute_leaderboard, generate_traffic
+from wavekit.backends.local import DuckDBWarehouse
 from wavekit.server import LocalServer
 from wavekit.settings import Settings
 

@@ -1,11 +1,14 @@
 """Request-log analytics: Athena SQL that also runs on DuckDB, leaderboards, usage, costs.
 
-Importing this package loads no engine: duckdb, pyarrow, sqlglot, pandas and awswrangler
-are imported when a warehouse first needs them (extras ``analytics`` and ``aws``).
+Analytics works on the ports (:mod:`wavekit.ports.analytics`): give it any
+:class:`Warehouse`. The engines are adapters: :class:`~wavekit.backends.local.DuckDBWarehouse`
+over the local Parquet lake, :class:`~wavekit.backends.aws.AthenaWarehouse` on AWS; the
+leaderboard caches are adapters too. Importing this package loads no engine.
 
 Typical use::
 
-    from wavekit.analytics import DuckDBWarehouse, compute_leaderboard, usage
+    from wavekit.analytics import compute_leaderboard, usage
+    from wavekit.backends.local import DuckDBWarehouse
 
     with DuckDBWarehouse("out/lake") as warehouse:
         board = compute_leaderboard(warehouse, "chords_by_requests", "month", n=10)
@@ -13,28 +16,16 @@ Typical use::
         print(usage(warehouse, "latency_by_route", "month").frame)
 """
 
-from wavekit.analytics.athena import AthenaWarehouse
-from wavekit.analytics.cache import (
-    LeaderboardCache,
-    RefreshReport,
-    SQLiteLeaderboardCache,
-    refresh_all,
-)
-from wavekit.analytics.costs import ARM64_PRICES, DEFAULT_PRICES, Prices
-from wavekit.analytics.duckdb_warehouse import DuckDBWarehouse
 from wavekit.analytics.leaderboards import (
-    BOARDS,
-    METRICS,
     USAGE_QUERIES,
-    Leaderboard,
     compute_leaderboard,
     frame_to_csv,
     frame_to_json,
     usage,
 )
+from wavekit.analytics.refresh import RefreshReport, refresh_all
 from wavekit.analytics.traffic import TrafficSummary, generate_traffic
-from wavekit.analytics.warehouse import QueryResult, Warehouse
-from wavekit.analytics.windows import WINDOWS, Period, period
+from wavekit.analytics.windows import Period, period
 from wavekit.errors import (
     AnalyticsError,
     InvalidWindowError,
@@ -46,6 +37,18 @@ from wavekit.errors import (
     UnknownQueryError,
     UnsupportedSQLError,
 )
+from wavekit.ports.analytics import (
+    ARM64_PRICES,
+    BOARDS,
+    DEFAULT_PRICES,
+    METRICS,
+    WINDOWS,
+    Leaderboard,
+    LeaderboardCache,
+    Prices,
+    QueryResult,
+    Warehouse,
+)
 
 __all__ = [
     "ARM64_PRICES",
@@ -55,8 +58,6 @@ __all__ = [
     "USAGE_QUERIES",
     "WINDOWS",
     "AnalyticsError",
-    "AthenaWarehouse",
-    "DuckDBWarehouse",
     "InvalidWindowError",
     "LakeNotFoundError",
     "Leaderboard",
@@ -67,7 +68,6 @@ __all__ = [
     "QueryError",
     "QueryResult",
     "RefreshReport",
-    "SQLiteLeaderboardCache",
     "TrafficSummary",
     "UnknownBoardError",
     "UnknownNameError",

@@ -5,51 +5,39 @@ A board is ``<kind>_by_<metric>``: kind picks the SQL file
 Each entry carries its rank, the key, both measures, and, against the previous period of
 the same length, ``prev_value``, ``prev_rank`` and ``rank_change`` (positive = moved up,
 null = new on the board). Ties share a rank, so a board may hold more than ``n`` rows.
+The board names and the :class:`~wavekit.ports.analytics.Leaderboard` value live in
+:mod:`wavekit.ports.analytics` (the caches store and validate them).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from wavekit.analytics.costs import DEFAULT_PRICES, Prices
-from wavekit.analytics.sql import ParamValue
-from wavekit.analytics.warehouse import QueryResult, Warehouse
 from wavekit.analytics.windows import Period, period, span
 from wavekit.clock import utc_now
-from wavekit.errors import ParameterError, UnknownBoardError, UnknownQueryError
+from wavekit.errors import ParameterError, UnknownQueryError
+from wavekit.ports.analytics import (
+    DEFAULT_N,
+    DEFAULT_PRICES,
+    ENTRY_COLUMNS,
+    Leaderboard,
+    Prices,
+    QueryResult,
+    Warehouse,
+    board_spec,
+    pandas,
+    rows_to_csv,
+)
+from wavekit.sqlcatalog import ParamValue
 
 if TYPE_CHECKING:
     import pandas as pd
 
-METRICS: tuple[str, ...] = ("requests", "bytes")
-KINDS: dict[str, tuple[str, ...]] = {
-    "frequencies": ("frequency",),
-    "chords": ("chord",),
-    "clients": ("client_id",),
-    "specs": (
-        "frequencies",
-        "duration_s",
-        "sample_rate",
-        "bits_per_sample",
-        "channels",
-        "volume",
-    ),
-}
-"""Board kind → the key columns its SQL returns."""
-
-BOARDS: tuple[str, ...] = tuple(f"{kind}_by_{metric}" for kind in KINDS for metric in METRICS)
-"""Every board name: frequencies_by_requests, frequencies_by_bytes, ..., specs_by_bytes."""
-
 ARRAY_KEYS = frozenset({"chord", "frequencies"})
-ENTRY_COLUMNS = ("rank", "value", "requests", "bytes", "prev_value", "prev_rank", "rank_change")
-DEFAULT_N = 10
 
 USAGE_QUERIES: tuple[str, ...] = (
     "summary",
@@ -63,89 +51,6 @@ USAGE_QUERIES: tuple[str, ...] = (
     "lambda_cost",
 )
 """Usage reports; each is ``athena/usage_<name>.sql``."""
-
-
-@dataclass(frozen=True)
-class BoardSpec:
-    name: str
-    kind: str
-    metric: str
-
-    @property
-    def query(self) -> str:
-        return f"leaderboard_{self.kind}"
-
-    @property
-    def key_columns(self) -> tuple[str, ...]:
-        return KINDS[self.kind]
-
-
-def board_spec(board: str) -> BoardSpec:
-    """Parse a board name; :class:`UnknownBoardError` lists the valid ones."""
-    if board not in BOARDS:
-        raise UnknownBoardError(board, BOARDS)
-    kind, metric = board.rsplit("_by_", 1)
-    return BoardSpec(board, kind, metric)
-
-
-@dataclass(frozen=True)
-class Leaderboard:
-    """One computed board: entries plus the window it covers and when it was computed."""
-
-    board: str
-    window: str
-    n: int
-    start: dt.datetime
-    end: dt.datetime
-    computed_at: dt.datetime
-    entries: tuple[dict[str, Any], ...]
-    engine: str = ""
-    bytes_scanned: int | None = None
-    key_columns: tuple[str, ...] = field(default=())
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (ISO timestamps); :meth:`from_dict` reverses it."""
-        return {
-            "board": self.board,
-            "window": self.window,
-            "n": self.n,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "computed_at": self.computed_at.isoformat(),
-            "engine": self.engine,
-            "bytes_scanned": self.bytes_scanned,
-            "key_columns": list(self.key_columns),
-            "entries": [dict(e) for e in self.entries],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Leaderboard:
-        return cls(
-            board=data["board"],
-            window=data["window"],
-            n=int(data["n"]),
-            start=dt.datetime.fromisoformat(data["start"]),
-            end=dt.datetime.fromisoformat(data["end"]),
-            computed_at=dt.datetime.fromisoformat(data["computed_at"]),
-            entries=tuple(dict(e) for e in data["entries"]),
-            engine=data.get("engine", ""),
-            bytes_scanned=data.get("bytes_scanned"),
-            key_columns=tuple(data.get("key_columns", ())),
-        )
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
-
-    def to_csv(self) -> str:
-        """One row per entry; list-valued keys (chords) as JSON arrays."""
-        columns = ["rank", *self.key_columns, *ENTRY_COLUMNS[1:]]
-        return rows_to_csv(columns, self.entries)
-
-    def to_frame(self) -> pd.DataFrame:
-        from wavekit.analytics.warehouse import pandas
-
-        columns = ["rank", *self.key_columns, *ENTRY_COLUMNS[1:]]
-        return pandas().DataFrame(list(self.entries), columns=columns)
 
 
 def _plain(value: Any) -> Any:
@@ -165,8 +70,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.floating | float):
         return None if math.isnan(value) else float(value)
     try:
-        from wavekit.analytics.warehouse import pandas
-
         if pandas().isna(value):
             return None
     except (TypeError, ValueError):
@@ -305,25 +208,6 @@ def resolve(
             raise ParameterError("give both start and end, or neither")
         return span(start, end)
     return period(window or "all", now if now is not None else utc_now())
-
-
-def rows_to_csv(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_cell(row.get(c)) for c in columns])
-    return out.getvalue()
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return json.dumps(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -5,20 +5,21 @@ days, ``year`` the last 365 days, ``all`` everything since 1970. The *previous p
 is the span of the same length just before (``[start - length, start)``); ``all`` has
 none, so its previous values are 0 and its rank changes null. Fixed lengths (not
 calendar months) keep "previous period of the same length" exact and the boards
-comparable from one hourly refresh to the next.
+comparable from one hourly refresh to the next. The names themselves
+(:data:`WINDOWS`, :func:`check_window`) are in :mod:`wavekit.ports.analytics`, where the
+leaderboard caches check them too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal, get_args
 
-from wavekit.analytics.sql import ParamValue
-from wavekit.errors import InvalidWindowError, ParameterError
+from wavekit.errors import ParameterError
+from wavekit.ports.analytics import WINDOWS, Window, check_window
+from wavekit.sqlcatalog import ParamValue
 
-Window = Literal["month", "year", "all"]
-WINDOWS: tuple[str, ...] = get_args(Window)
+__all__ = ["WINDOWS", "Period", "Window", "check_window", "period", "span"]
 
 WINDOW_LENGTHS: dict[str, dt.timedelta | None] = {
     "month": dt.timedelta(days=30),
@@ -52,13 +53,6 @@ class Period:
             "prev_start_dt": self.prev_start.date(),
             "lookback_dt": max(self.prev_start - DOWNLOAD_LOOKBACK, ALL_TIME_START).date(),
         }
-
-
-def check_window(window: str) -> Window:
-    """``window`` if it is one of :data:`WINDOWS`, else :class:`InvalidWindowError`."""
-    if window not in WINDOWS:
-        raise InvalidWindowError(window, WINDOWS)
-    return window  # type: ignore[return-value]
 
 
 def _aware_utc(value: dt.datetime, what: str) -> dt.datetime:

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 from wavekit.service.leaderboards import LeaderboardService
 
 if TYPE_CHECKING:
-    from wavekit.analytics.cache import LeaderboardCache, RefreshReport
-    from wavekit.analytics.warehouse import Warehouse
+    from wavekit.analytics.refresh import RefreshReport
+    from wavekit.ports.analytics import LeaderboardCache, Warehouse
     from wavekit.events import RequestEvent
     from wavekit.ports import EventSink, JobQueue, QueueMessage
     from wavekit.service.jobs import JobService
@@ -177,7 +177,7 @@ class AsyncLeaderboardRefresh(LeaderboardService):
         self.session = session
 
     def refresh(self, now: dt.datetime | None = None) -> RefreshReport:
-        from wavekit.analytics.cache import RefreshReport
+        from wavekit.analytics.refresh import RefreshReport
         from wavekit.backends.aws.clients import translated
         from wavekit.errors import BackendError
 
@@ -363,7 +363,7 @@ def cleaner(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _build_refresh() -> dict[str, Any]:
-    from wavekit.analytics import AthenaWarehouse
+    from wavekit.backends.aws import AthenaWarehouse
     from wavekit.backends.aws import DynamoLeaderboardCache
     from wavekit.backends.aws.clients import boto3 as _boto3
 

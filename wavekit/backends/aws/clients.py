@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from wavekit.errors import BackendError, MissingExtraError
 
@@ -106,13 +106,20 @@ def default_config(**overrides: Any) -> Any:
     return Config(**settings)
 
 
-class LazyClient:
-    """One boto3 client, built from the session on first use (explicit client wins)."""
+ClientT = TypeVar("ClientT")
+
+
+class LazyClient(Generic[ClientT]):
+    """One boto3 client, built from the session on first use (explicit client wins).
+
+    Generic in the client type, so an adapter declares ``LazyClient[S3Client]`` (the
+    types-boto3 stubs) and mypy checks every call it makes.
+    """
 
     def __init__(
         self,
         service: str,
-        client: Any = None,
+        client: ClientT | None = None,
         boto3_session: Any = None,
         boto_config: Any = None,
         region: str | None = None,
@@ -124,13 +131,13 @@ class LazyClient:
         self._region = region
         self._lock = threading.Lock()
 
-    def get(self) -> Any:
+    def get(self) -> ClientT:
         if self._client is None:
             with self._lock:
                 if self._client is None:
                     built = session(self._session, self._region)
                     config = self._config or default_config()
-                    self._client = built.client(self._service, config=config)
+                    self._client = cast(ClientT, built.client(self._service, config=config))
         return self._client
 
 

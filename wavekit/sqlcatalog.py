@@ -9,6 +9,10 @@ that the SQL casts, so both engines parse the same literal.
 
 The files live in the repository's ``athena/`` folder (the source of truth); the wheel
 carries a copy as ``wavekit/athena_sql`` (hatch ``force-include``).
+
+This is core (SQL text and its translation, no engine): both warehouse adapters
+(:mod:`wavekit.backends.local.duckdb`, :mod:`wavekit.backends.aws.athena`) and the
+analytics read it, so it sits below both.
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ def sql_root() -> Traversable:
     packaged = _packaged_root()
     if packaged is not None:
         return packaged
-    source = Path(__file__).resolve().parents[2] / "athena"
+    source = Path(__file__).resolve().parents[1] / "athena"
     if source.is_dir():
         return source
     raise AnalyticsError(

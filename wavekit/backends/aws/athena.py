@@ -1,11 +1,11 @@
-"""Athena adapter: the catalog's SQL, sent as-is with server-side execution parameters.
+"""The Athena warehouse: the catalog's SQL, sent as-is with server-side execution parameters.
 
 ``:name`` placeholders become ``?`` with the values as Athena literals (see
-:func:`wavekit.analytics.sql.to_qmark`); awswrangler's ``read_sql_query`` submits them in
+:func:`wavekit.sqlcatalog.to_qmark`); awswrangler's ``read_sql_query`` submits them in
 the project's workgroup (``paramstyle="qmark"`` keeps the binding on the server, so
 values are never pasted into the SQL text). ``ctas_approach=False`` reads the plain CSV
 result: our results are small, and it needs no temporary tables. Every run reports the
-bytes scanned and their cost (:mod:`wavekit.analytics.costs`).
+bytes scanned and their cost (:class:`~wavekit.ports.analytics.Prices`).
 
 boto3 sessions are injected (tests pass moto-backed ones); nothing is created at import.
 """
@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wavekit.analytics import sql as catalog
-from wavekit.analytics.costs import DEFAULT_PRICES, Prices
-from wavekit.analytics.sql import ParamValue
-from wavekit.analytics.warehouse import QueryResult, normalise_frame
+from wavekit import sqlcatalog as catalog
+from wavekit.backends.aws.clients import session as _session
 from wavekit.errors import MissingExtraError, ParameterError, QueryError
+from wavekit.ports.analytics import DEFAULT_PRICES, Prices, QueryResult, normalise_frame
+from wavekit.sqlcatalog import ParamValue
+
+if TYPE_CHECKING:
+    from boto3.session import Session
 
 
 def _wrangler() -> Any:
@@ -69,7 +72,7 @@ class AthenaWarehouse:
         *,
         database: str,
         workgroup: str,
-        boto3_session: Any = None,
+        boto3_session: Session | None = None,
         s3_output: str | None = None,
         prices: Prices = DEFAULT_PRICES,
     ) -> None:
@@ -80,13 +83,9 @@ class AthenaWarehouse:
         self._session = boto3_session
 
     @property
-    def session(self) -> Any:
+    def session(self) -> Session:
         if self._session is None:
-            try:
-                import boto3
-            except ImportError as exc:  # pragma: no cover - depends on the installed extras
-                raise MissingExtraError("boto3", "aws") from exc
-            self._session = boto3.Session()
+            self._session = _session()
         return self._session
 
     def run(self, name: str, params: Mapping[str, ParamValue] | None = None) -> QueryResult:

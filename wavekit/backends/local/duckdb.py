@@ -1,4 +1,4 @@
-"""DuckDB over the local Parquet lake: the same Athena SQL, transpiled by sqlglot.
+"""The local warehouse: DuckDB over the Parquet lake, the same Athena SQL via sqlglot.
 
 The DDL (``athena/table_events.sql``) becomes a DuckDB view over
 ``<lake>/dt=*/*.parquet`` with hive partitioning (``dt`` kept as text, as in Athena),
@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from wavekit.analytics import sql as catalog
-from wavekit.analytics.sql import ParamValue, TableDefinition
-from wavekit.analytics.warehouse import QueryResult, normalise_frame
+from wavekit import sqlcatalog as catalog
 from wavekit.errors import LakeNotFoundError, MissingExtraError, QueryError
+from wavekit.ports.analytics import QueryResult, normalise_frame
+from wavekit.sqlcatalog import ParamValue, TableDefinition
 
 
 def _duckdb() -> Any:

@@ -1,16 +1,13 @@
-"""The embedded backend: files on disk, SQLite (WAL) for jobs and the queue, a Parquet lake.
+"""Jobs and the job queue in one SQLite file (WAL), shared by the service's threads.
 
 Real code, not a mock: it is what ``wavekit serve`` runs by default. Durability comes
-from SQLite in WAL mode (a ``kill -9`` loses nothing that was committed) and from
-atomic renames for files, so a crash never leaves a half-written blob or Parquet file.
+from SQLite in WAL mode (a ``kill -9`` loses nothing that was committed); the queue
+gives SQS's at-least-once semantics with visibility timeouts.
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
-import logging
-import os
 import sqlite3
 import threading
 import time
@@ -20,11 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from wavekit.clock import utc_now
 from wavekit.errors import BackendError
-from wavekit.events import RequestEvent, events_table, write_lake_partitions
 from wavekit.ports import Job, JobStatus, QueueMessage, blob_key
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _SCHEMA = """
@@ -123,64 +119,6 @@ class SqliteDatabase:
             raise BackendError(f"sqlite: {exc}") from exc
 
 
-class LocalBlobStore:
-    """Blobs as files under ``root``; stored by atomic rename."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
-
-    def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents:
-            raise BackendError(f"blob key escapes the store: {key!r}", transient=False)
-        return path
-
-    def put_file(self, key: str, path: Path) -> int:
-        target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(path, target)
-            return target.stat().st_size
-        except OSError as exc:
-            raise BackendError(f"cannot store {key}: {exc}") from exc
-
-    def size(self, key: str) -> int | None:
-        try:
-            return self._path(key).stat().st_size
-        except FileNotFoundError:
-            return None
-
-    def read_range(self, key: str, start: int, length: int) -> bytes:
-        try:
-            with self._path(key).open("rb") as f:
-                f.seek(start)
-                return f.read(length)
-        except FileNotFoundError as exc:
-            raise BackendError(f"blob {key} is gone", transient=False) from exc
-        except OSError as exc:
-            raise BackendError(f"cannot read {key}: {exc}") from exc
-
-    def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
-
-    def presigned_url(self, key: str, expires_s: int, filename: str) -> str | None:
-        return None  # the service serves local files itself, behind a signed token
-
-    def temp_path(self, suffix: str = ".part") -> Path:
-        """A path on the same filesystem, so :meth:`put_file` is a rename."""
-        directory = self.root / ".tmp"
-        directory.mkdir(exist_ok=True)
-        return directory / f"{uuid.uuid4().hex}{suffix}"
-
-    def recover(self) -> int:
-        """Delete leftovers of writes interrupted by a crash."""
-        leftovers = list((self.root / ".tmp").glob("*"))
-        for path in leftovers:
-            path.unlink(missing_ok=True)
-        return len(leftovers)
-
-
 class SqliteJobTable:
     """Jobs in SQLite; transitions are single conditional UPDATEs (compare-and-set)."""
 
@@ -247,7 +185,7 @@ class SqliteJobTable:
     ) -> Job | None:
         allowed_values = [s.value for s in allowed]
         values = {k: (_ts(v) if isinstance(v, dt.datetime) else v) for k, v in fields.items()}
-        values.setdefault("updated_at", _ts(dt.datetime.now(dt.UTC)))
+        values.setdefault("updated_at", _ts(utc_now()))
         assignments = ", ".join(f"{name} = ?" for name in values)
         marks = ",".join("?" * len(allowed_values))
         with self.db.transaction() as con:
@@ -382,67 +320,3 @@ class SqliteJobQueue:
         """After a crash nobody holds the in-flight messages: release them now."""
         with self.db.transaction() as con:
             return con.execute("UPDATE queue SET visible_at = ?", (time.time(),)).rowcount
-
-
-class ParquetEventSink:
-    """Buffers events in memory and flushes them to the Parquet lake by size and time.
-
-    ``emit`` only appends to a deque (no I/O, never raises). A background thread writes
-    a file per flush under ``lake/dt=YYYY-MM-DD/``; a failed flush keeps the events for
-    the next try, up to ``max_buffered`` (then the oldest are dropped, with a warning).
-    """
-
-    def __init__(
-        self,
-        lake: Path,
-        flush_rows: int = 5000,
-        flush_s: float = 5.0,
-        max_buffered: int = 1_000_000,
-    ) -> None:
-        self.lake = Path(lake)
-        self.flush_rows = flush_rows
-        self.flush_s = flush_s
-        self._buffer: collections.deque[RequestEvent] = collections.deque(maxlen=max_buffered)
-        self._write_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="wavekit-events", daemon=True)
-        self._thread.start()
-
-    def emit(self, event: RequestEvent) -> None:
-        try:
-            if len(self._buffer) == self._buffer.maxlen:
-                log.warning("event buffer full: dropping the oldest event")
-            self._buffer.append(event)
-            if len(self._buffer) >= self.flush_rows:
-                self._wake.set()
-        except Exception:  # pragma: no cover - emit must never fail a request
-            log.exception("could not buffer a request-log event")
-
-    def flush(self) -> None:
-        with self._write_lock:
-            batch = [self._buffer.popleft() for _ in range(len(self._buffer))]
-            if not batch:
-                return
-            try:
-                stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-                write_lake_partitions(
-                    events_table(batch), self.lake, f"events-{stamp}-{uuid.uuid4().hex[:8]}"
-                )
-            except Exception:
-                log.exception(
-                    "flushing %d events failed; keeping them for the next try", len(batch)
-                )
-                self._buffer.extendleft(reversed(batch))
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.flush_s)
-            self._wake.clear()
-            self.flush()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=30)
-        self.flush()
