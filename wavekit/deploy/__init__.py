@@ -18,7 +18,6 @@ retry policy) is shared with the adapters: :mod:`wavekit.backends.aws.clients`.
 """
 
 from wavekit.backends.aws.clients import DEFAULT_RETRY, AwsRetry
-from wavekit.backends.aws.clients import session as _session  # used by wavekit.cli.deploy
 from wavekit.deploy.artefacts import artifact_bucket_name, ensure_artifact_bucket, upload_bundle
 from wavekit.deploy.bundle import (
     API_REQUIREMENTS,
@@ -89,7 +88,6 @@ __all__ = [
     "LogLine",
     "Plan",
     "StackSummary",
-    "_session",
     "apply_stack",
     "artifact_bucket_name",
     "build_bundle",

@@ -229,7 +229,9 @@ def wait_for_change_set(
         last: dict[str, Any] = dict(exc.last_response or {})
         if last.get("Status") == "FAILED":
             return last
-        raise DeployError(f"change set {arn}: {exc}") from exc
+        error = last.get("Error", {})
+        said = f": {error.get('Code')}: {error.get('Message')}" if error else ""
+        raise DeployError(f"change set {arn}: {exc}{said}") from exc
     described: dict[str, Any] = retry(cfn.describe_change_set, ChangeSetName=arn)
     return described
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.aws.resources import REGION, moto_compatible_template, new_session
 from tests.aws.deploy.test_deploy import NO_WAIT, small_bundle
+from tests.aws.resources import REGION, moto_compatible_template, new_session
 from wavekit import deploy as d
 from wavekit.cli import app
 

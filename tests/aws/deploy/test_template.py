@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from wavekit.deploy import DeployConfig, load_template, template_json, template_path
+from wavekit.events import EVENT_COLUMNS
 from wavekit.sqlcatalog import load as load_sql
 from wavekit.sqlcatalog import parse_table_ddl, sqlglot
-from wavekit.deploy import DeployConfig, load_template, template_path
-from wavekit.events import EVENT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[3]
 CHECKOV_VENV = ROOT / "build" / "checkov-venv"
@@ -33,6 +33,52 @@ def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
 
 def props(resource: dict[str, Any]) -> dict[str, Any]:
     return dict(resource.get("Properties", {}))
+
+
+SHORT_FORMS = """
+Conditions:
+  HasOrigins: !Not [!Equals [!Join ["", !Ref AllowedOrigins], ""]]
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Condition: HasOrigins
+    Properties:
+      QueueName: !Sub "${AWS::StackName}-jobs"
+      Arn: !GetAtt Dlq.Arn
+      Pair: !GetAtt [Dlq, QueueUrl]
+      Picked: !If [HasOrigins, !Select [0, !Split [",", !Ref AllowedOrigins]], !Ref AWS::NoValue]
+      Nested: !Sub ["s3://${B}/x", {B: !Ref Bucket}]
+      Cut: !Base64 {"Fn::Sub": "x"}
+"""
+
+
+def test_short_form_tags_load_in_their_long_json_form(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(SHORT_FORMS)
+    loaded = load_template(path)
+    assert loaded["Conditions"]["HasOrigins"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "AllowedOrigins"}]}, ""]}]
+    }
+    queue = loaded["Resources"]["Queue"]
+    assert queue["Condition"] == "HasOrigins"
+    p = queue["Properties"]
+    assert p["QueueName"] == {"Fn::Sub": "${AWS::StackName}-jobs"}
+    assert p["Arn"] == {"Fn::GetAtt": ["Dlq", "Arn"]}
+    assert p["Pair"] == {"Fn::GetAtt": ["Dlq", "QueueUrl"]}
+    assert p["Picked"] == {
+        "Fn::If": [
+            "HasOrigins",
+            {"Fn::Select": [0, {"Fn::Split": [",", {"Ref": "AllowedOrigins"}]}]},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+    assert p["Nested"] == {"Fn::Sub": ["s3://${B}/x", {"B": {"Ref": "Bucket"}}]}
+    assert p["Cut"] == {"Fn::Base64": {"Fn::Sub": "x"}}
+    # plain dicts all the way down: the JSON body is key-sorted whatever the YAML order
+    body = template_json(path)
+    assert body == json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+    assert body.index('"Conditions"') < body.index('"Resources"')
+    assert body.index('"Arn"') < body.index('"QueueName"')
 
 
 def test_cfn_lint_is_clean() -> None:
