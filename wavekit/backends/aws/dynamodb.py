@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from boto3.session import Session
     from botocore.config import Config
     from types_boto3_dynamodb import DynamoDBClient
-    from types_boto3_dynamodb.type_defs import PutTypeDef
+    from types_boto3_dynamodb.type_defs import AttributeValueTypeDef, PutTypeDef
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def _ts(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
-def attribute_value(value: Any) -> dict[str, Any]:
+def attribute_value(value: Any) -> AttributeValueTypeDef:
     """A Python value as a DynamoDB attribute value."""
     if isinstance(value, bool):
         return {"BOOL": value}
@@ -122,8 +122,8 @@ class DynamoJobTable:
 
     # -- items ---------------------------------------------------------------------------
 
-    def _item(self, job: Job) -> dict[str, Any]:
-        item: dict[str, Any] = {
+    def _item(self, job: Job) -> dict[str, AttributeValueTypeDef]:
+        item: dict[str, AttributeValueTypeDef] = {
             "pk": attribute_value(job.request_id),
             "kind": attribute_value("job"),
             "file_id": attribute_value(job.file_id),
