@@ -1,4 +1,4 @@
-"""The request-log event: the analytics contract of DESIGN.md §4.
+"""The request-log event: the analytics contract (``docs/design.md`` §5).
 
 One event per API request. Events are stored as Parquet, partitioned by UTC day as
 ``<lake>/dt=YYYY-MM-DD/<name>.parquet`` (Firehose writes the same layout on AWS).
@@ -80,7 +80,7 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "region",
     "cold_start",
 )
-"""Column order of the contract (DESIGN.md §4)."""
+"""Column order of the contract (``docs/design.md`` §5)."""
 
 
 def _pyarrow() -> Any:
