@@ -12,8 +12,8 @@ from moto.athena.models import QueryResults, athena_backends
 from tests.aws.conftest import LambdaContext, http_event, scheduled_event
 from tests.aws.resources import ACCOUNT, REGION, BackendResources, new_session
 from wavekit.backends.aws import AthenaWarehouse
+from wavekit.handlers import api, refresh
 from wavekit.ports.analytics import BOARDS, KINDS, WINDOWS, board_spec
-from wavekit.service import lambdas
 
 
 def _seed_one_row_per_board(setup_statements: int) -> None:
@@ -64,13 +64,13 @@ def test_scheduled_refresh_fills_the_cache_the_api_serves(
     ddl = AthenaWarehouse(database="-", workgroup="-").setup_statements("s3://wkl-lake/events/")
     _seed_one_row_per_board(len(ddl))
 
-    result = lambdas.refresh(scheduled_event("wavekit-refresh"), LambdaContext())
+    result = refresh.handler(scheduled_event("wavekit-refresh"), LambdaContext())
     assert result["refreshed"] == len(BOARDS) * len(WINDOWS)
     executions = list(athena_backends[ACCOUNT][REGION].executions.values())
     assert {e.workgroup.name for e in executions} == {"wavekit-test"}
     assert any("CREATE OR REPLACE VIEW requests_enriched" in e.query for e in executions)
 
-    response = lambdas.api(
+    response = api.handler(
         http_event("GET", "/leaderboards/chords_by_requests", query="window=year"), LambdaContext()
     )
     assert response["statusCode"] == 200
