@@ -5,7 +5,7 @@
 A real server process (uvicorn, as ``wavekit serve`` runs it: worker threads in a child
 process) on localhost. The load comes from ``wrk`` (``apt-get install wrk``), a C load
 generator that leaves the CPU to the server; without it, a Python generator is used and
-the numbers are bound by the client. Goal (DESIGN.md §6): ≥ 500 accepted requests/s on
+the numbers are bound by the client. Goal (docs/design.md §7): ≥ 500 accepted requests/s on
 2 cores, with the load generator on the same 2 cores.
 """
 
@@ -51,7 +51,7 @@ def start_server(data_dir: Path, port: int, mode: str) -> subprocess.Popen[bytes
         "WAVEKIT_RATE_LIMIT_BURST": "1000000",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "wavekit.service.api:create_app",
+        [sys.executable, "-m", "uvicorn", "--factory", "wavekit.server:create_app",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         env=env,
     )  # fmt: skip

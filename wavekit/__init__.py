@@ -1,32 +1,31 @@
 """wavekit: design, serve and analyse synthesised tones.
 
-The public surface is re-exported here; submodules may change freely.
-``wavekit.ToneStudio`` is imported on first use, so ``import wavekit`` stays light
-(no ipywidgets or matplotlib); it needs the ``studio`` extra and is not in ``__all__``
-(a star import must not require an optional extra).
+The public surface is re-exported here; submodules may change freely. Every name is
+imported on first use (PEP 562), so ``import wavekit`` loads neither numpy nor soundfile
+nor pydantic: an API Lambda that never synthesises never pays for them.
+``wavekit.ToneStudio`` needs the ``studio`` extra and is not in ``__all__`` (a star
+import must not require an optional extra).
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
+
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from wavekit.audio.spec import Partial, ToneSpec, midi_to_hz, parse_frequency, parse_volume
-from wavekit.audio.synth import blocks, render
-from wavekit.audio.wavfile import read_spec, to_bytes, write
-from wavekit.errors import (
-    AudioFormatError,
-    FieldProblem,
-    InvalidSpecError,
-    MissingExtraError,
-    WavekitError,
-)
-
 if TYPE_CHECKING:
+    from wavekit.audio.spec import Partial, ToneSpec, midi_to_hz, parse_frequency, parse_volume
+    from wavekit.audio.synth import blocks, render
+    from wavekit.audio.wavfile import read_spec, to_bytes, write
+    from wavekit.errors import (
+        AudioFormatError,
+        FieldProblem,
+        InvalidSpecError,
+        MissingExtraError,
+        WavekitError,
+    )
     from wavekit.studio import ToneStudio as ToneStudio
 
-try:
-    __version__ = version("wavekit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+    __version__: str
 
 __all__ = [
     "AudioFormatError",
@@ -47,11 +46,47 @@ __all__ = [
     "write",
 ]
 
+_HOMES = {
+    "AudioFormatError": "wavekit.errors",
+    "FieldProblem": "wavekit.errors",
+    "InvalidSpecError": "wavekit.errors",
+    "MissingExtraError": "wavekit.errors",
+    "WavekitError": "wavekit.errors",
+    "Partial": "wavekit.audio.spec",
+    "ToneSpec": "wavekit.audio.spec",
+    "midi_to_hz": "wavekit.audio.spec",
+    "parse_frequency": "wavekit.audio.spec",
+    "parse_volume": "wavekit.audio.spec",
+    "blocks": "wavekit.audio.synth",
+    "render": "wavekit.audio.synth",
+    "read_spec": "wavekit.audio.wavfile",
+    "to_bytes": "wavekit.audio.wavfile",
+    "write": "wavekit.audio.wavfile",
+    "ToneStudio": "wavekit.studio",
+}
+"""Where each public name lives; imported on first access."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wavekit")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
 
 def __getattr__(name: str) -> Any:
-    """Import optional parts on first use (PEP 562)."""
-    if name == "ToneStudio":
-        from wavekit.studio import ToneStudio
+    """Import a public name on first use and keep it (PEP 562)."""
+    if name == "__version__":
+        value: Any = _version()
+    elif name in _HOMES:
+        value = getattr(import_module(_HOMES[name]), name)
+    else:
+        raise AttributeError(f"module 'wavekit' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-        return ToneStudio
-    raise AttributeError(f"module 'wavekit' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES, "__version__"})

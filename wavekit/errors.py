@@ -16,6 +16,7 @@ can catch the whole family in one place::
     │   ├── JobGoneError                        downloaded or expired         410
     │   ├── ChunkOutOfRangeError                offset_num past the end       416
     │   ├── IdempotencyConflictError            key reused with another spec  409
+    │   ├── PayloadTooLargeError                request body over the limit   413
     │   └── RateLimitedError                    too many requests             429 + Retry-After
     ├── AdminAuthError                          admin route without a valid token  401/403
     ├── ServiceError                            the service answered an error (client side)
@@ -143,6 +144,13 @@ class ChunkOutOfRangeError(JobError):
 class IdempotencyConflictError(JobError):
     status_code = 409
     code = "idempotency_conflict"
+
+
+class PayloadTooLargeError(JobError):
+    """A request body over ``max_body_bytes`` (by Content-Length, or while it streams)."""
+
+    status_code = 413
+    code = "payload_too_large"
 
 
 class RateLimitedError(JobError):

@@ -5,6 +5,12 @@ adapters for ``settings.backend`` (files + SQLite + a Parquet lake locally; S3, 
 SQS and Firehose on AWS) wired into the application (:class:`JobService`, the worker,
 the cleaner, the leaderboards). Everything else takes ports, so the same service runs
 in ``wavekit serve``, a notebook and the Lambda handlers.
+
+A :class:`Runtime` is also what the HTTP API takes: it satisfies
+:class:`wavekit.service.api.ApiContext` (settings, job service, event sink, leaderboards)
+and :class:`wavekit.service.api.Lifecycle` (start, close). The Lambda handlers get their
+AWS-only parts here too (:func:`aws_leaderboard_cache`, :func:`aws_refresh_parts`,
+:func:`sqs_message`), so no other module names an adapter.
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ import logging
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wavekit.backends.local import (
     LocalBlobStore,
@@ -31,6 +38,10 @@ from wavekit.service.jobs import Backends, JobService
 from wavekit.service.leaderboards import LeaderboardService, RefreshThread
 from wavekit.service.worker import Worker
 from wavekit.settings import Settings
+
+if TYPE_CHECKING:
+    from wavekit.ports import EventSink, QueueMessage
+    from wavekit.ports.analytics import LeaderboardCache, Warehouse
 
 log = logging.getLogger(__name__)
 WORKER_NICENESS = 10
@@ -57,6 +68,11 @@ class Runtime:
     _started: bool = False
     _worker_process: tuple[BaseProcess, EventLike] | None = None
 
+    @property
+    def events(self) -> EventSink:
+        """Where the API's request-log events go (part of the ``ApiContext``)."""
+        return self.backends.events
+
     @classmethod
     def local(cls, settings: Settings, clock: Clock = utc_now) -> Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -82,11 +98,7 @@ class Runtime:
         runtime.extras["db"] = db
         try:
             settings.lake_dir.mkdir(parents=True, exist_ok=True)
-            runtime.leaderboards = LeaderboardService.local(
-                str(settings.leaderboard_db_path),
-                str(settings.lake_dir),
-                before_refresh=backends.events.flush,
-            )
+            runtime.leaderboards = local_leaderboards(settings, backends.events.flush)
             runtime.refresher = RefreshThread(runtime.leaderboards, settings.leaderboard_refresh_s)
         except MissingExtraError:
             log.info("leaderboards need the analytics extra: pip install 'wavekit[analytics]'")
@@ -164,6 +176,22 @@ class Runtime:
         self._started = False
 
 
+def local_leaderboards(
+    settings: Settings, before_refresh: Callable[[], None]
+) -> LeaderboardService:
+    """SQLite cache next to the jobs, DuckDB over the service's own Parquet lake."""
+    try:
+        from wavekit.backends.local import DuckDBWarehouse, SQLiteLeaderboardCache
+    except ImportError as exc:  # pragma: no cover - depends on installed extras
+        raise MissingExtraError("duckdb", "analytics") from exc
+    lake = str(settings.lake_dir)
+    return LeaderboardService(
+        SQLiteLeaderboardCache(str(settings.leaderboard_db_path)),
+        lambda: DuckDBWarehouse(lake),
+        before_refresh,
+    )
+
+
 def build(settings: Settings) -> Runtime:
     """The runtime ``settings.backend`` names: ``local`` (default) or ``aws``."""
     if settings.backend == "aws":
@@ -200,6 +228,39 @@ def aws_backends(
         queue=SqsJobQueue(queue, **common),
         events=FirehoseEventSink(stream, **common),
     )
+
+
+def aws_leaderboard_cache(settings: Settings, *, boto3_session: Any = None) -> LeaderboardCache:
+    """The boards cached in the jobs table (``WAVEKIT_JOBS_TABLE``), as the API reads them."""
+    from wavekit.backends.aws import DynamoLeaderboardCache
+
+    (table,) = _required(settings, "jobs_table")
+    return DynamoLeaderboardCache(table, boto3_session=boto3_session)
+
+
+def aws_refresh_parts(
+    settings: Settings, *, boto3_session: Any = None
+) -> tuple[Warehouse, LeaderboardCache]:
+    """Athena over the request-log events and the DynamoDB cache: what the scheduled
+    refresh recomputes the boards with. With ``WAVEKIT_LAKE_URI`` the events table and
+    views are (re)declared first, which is idempotent and scans nothing."""
+    from wavekit.backends.aws import AthenaWarehouse, DynamoLeaderboardCache
+
+    database, workgroup, table = _required(
+        settings, "glue_database", "athena_workgroup", "jobs_table"
+    )
+    warehouse = AthenaWarehouse(database=database, workgroup=workgroup, boto3_session=boto3_session)
+    if settings.lake_uri:
+        warehouse.setup(settings.lake_uri)
+    return warehouse, DynamoLeaderboardCache(table, boto3_session=boto3_session)
+
+
+def sqs_message(record: Mapping[str, Any]) -> QueueMessage:
+    """The job message inside one record of an SQS-triggered Lambda event (``KeyError``,
+    ``TypeError`` or ``ValueError`` when it is malformed)."""
+    from wavekit.backends.aws import message_from_record
+
+    return message_from_record(record)
 
 
 def _worker_process_main(settings_json: str, parent_pid: int, stop: EventLike) -> None:

@@ -1,5 +1,10 @@
 """Run the service with uvicorn: in the foreground (``wavekit serve``) or in a
-background thread (:class:`LocalServer`, for notebooks, demos and tests)."""
+background thread (:class:`LocalServer`, for notebooks, demos and tests).
+
+An entry point, not part of the service layer: :func:`create_app` builds the local
+runtime (:mod:`wavekit.runtime`) and hands it to the API factory, which owns its
+worker and cleaner threads for the app's lifetime.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,18 @@ import time
 from types import TracebackType
 
 import uvicorn
+from fastapi import FastAPI
 
-from wavekit.service.api import create_app
+from wavekit.runtime import Runtime
+from wavekit.service import api
 from wavekit.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app over the local runtime (files, SQLite, a Parquet lake), started and
+    stopped with the app; ``uvicorn --factory wavekit.server:create_app`` uses it."""
+    runtime = Runtime.local(settings or Settings())
+    return api.create_app(runtime, lifecycle=runtime)
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -22,7 +22,7 @@ from tests.aws.resources import (
     create_backend_resources,
     new_session,
 )
-from wavekit.service import lambdas
+from wavekit import handlers
 
 
 @dataclass
@@ -32,6 +32,8 @@ class LambdaContext:
     function_name: str = "wavekit-test"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     remaining_ms: int = 120_000
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:wavekit-test"
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
@@ -64,9 +66,9 @@ def stack(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    lambdas.reset()
+    handlers.reset()
     yield made
-    lambdas.reset()
+    handlers.reset()
 
 
 def http_event(

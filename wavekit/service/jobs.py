@@ -20,7 +20,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from wavekit.audio import wavfile
 from wavekit.audio.spec import ToneSpec
 from wavekit.clock import Clock, utc_now
 from wavekit.errors import (
@@ -233,6 +232,8 @@ class JobService:
         existing = self.blobs.size(job.blob_key)
         if existing is not None:  # an identical spec was made already
             return existing
+        from wavekit.audio import wavfile  # numpy and soundfile: only where files are made
+
         spec = ToneSpec.parse(job.spec_json)
         path = self.blobs.temp_path()
         try:
@@ -249,6 +250,19 @@ class JobService:
         return len(pending)
 
     # -- cleaner ----------------------------------------------------------------------
+
+    def requeue_lost(self, older_than_s: float) -> list[str]:
+        """Send again the jobs still in progress long after they were last touched, when
+        the queue is empty (so their message was lost: a failed send after the job was
+        stored, or a re-send swallowed by FIFO deduplication)."""
+        if self.queue.depth() > 0:
+            return []
+        cutoff = self.clock() - dt.timedelta(seconds=older_than_s)
+        lost = [job.request_id for job in self.jobs.in_progress() if job.updated_at < cutoff]
+        for request_id in lost:
+            self.queue.send(request_id)
+            log.warning("re-queued a job whose message was lost", extra={"request_id": request_id})
+        return lost
 
     def clean(self) -> CleanReport:
         """Expire old ready jobs; delete blobs that no live job needs.

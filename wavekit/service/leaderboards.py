@@ -13,11 +13,12 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from wavekit.errors import MissingExtraError, NotComputedError
+from wavekit.errors import NotComputedError
 from wavekit.service.periodic import PeriodicTask
 
 if TYPE_CHECKING:
-    from wavekit.analytics import Leaderboard, LeaderboardCache, RefreshReport, Warehouse
+    from wavekit.analytics import RefreshReport
+    from wavekit.ports.analytics import Leaderboard, LeaderboardCache, Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,8 @@ class LeaderboardService:
     """Read boards from ``cache``; recompute them all from ``warehouse`` on refresh.
 
     ``before_refresh`` runs first (locally: flush buffered request events to the lake,
-    so an on-demand refresh sees the requests that were just made).
+    so an on-demand refresh sees the requests that were just made). The composition
+    root (:mod:`wavekit.runtime`) picks the cache and the warehouse.
     """
 
     runs_in_background = False
@@ -42,17 +44,6 @@ class LeaderboardService:
         self.warehouse = warehouse
         self.before_refresh = before_refresh
         self._refreshing = threading.Lock()
-
-    @classmethod
-    def local(
-        cls, db_path: str, lake: str, before_refresh: Callable[[], None]
-    ) -> LeaderboardService:
-        """SQLite cache next to the jobs, DuckDB over the service's own Parquet lake."""
-        try:
-            from wavekit.analytics import DuckDBWarehouse, SQLiteLeaderboardCache
-        except ImportError as exc:  # pragma: no cover - depends on installed extras
-            raise MissingExtraError("duckdb", "analytics") from exc
-        return cls(SQLiteLeaderboardCache(db_path), lambda: DuckDBWarehouse(lake), before_refresh)
 
     def get(self, board: str, window: str) -> Leaderboard:
         """The cached board; unknown names raise with the allowed values."""

@@ -1,0 +1,204 @@
+"""``/waves``: request a WAV file, poll it, download it once (redirect or base64 chunks),
+and ``/files/{token}``, the signed link a local store redirects to."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
+
+from wavekit.audio.spec import ToneSpec
+from wavekit.errors import JobGoneError
+from wavekit.ports import Job, JobStatus
+from wavekit.service.api.deps import Api, RequestId
+from wavekit.service.api.middleware import client_id_of
+from wavekit.service.api.schemas import (
+    LOCATION,
+    RETRY_AFTER,
+    WaveAccepted,
+    WaveChunk,
+    WaveStatus,
+    error_responses,
+)
+from wavekit.service.security import DownloadGrant, sign_download, verify_download
+
+FILE_STREAM_BYTES = 1 << 20
+router = APIRouter(tags=["waves"])
+
+
+def _links(request_id: str) -> dict[str, str]:
+    base = f"/waves/{request_id}"
+    return {"self": base, "download": f"{base}/download", "chunks": f"{base}/chunks/0"}
+
+
+def _job_body(job: Job) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "request_id": job.request_id,
+        "file_id": job.file_id,
+        "status": job.status.value,
+        "spec": json.loads(job.spec_json),
+        "created_at": job.created_at.isoformat(),
+        "bytes": job.bytes,
+        "links": _links(job.request_id),
+    }
+    if job.error:
+        body["error"] = job.error
+    return body
+
+
+def _progress_headers(job: Job) -> dict[str, str]:
+    headers = {"Location": f"/waves/{job.request_id}"}
+    if job.status is JobStatus.IN_PROGRESS:
+        headers["Retry-After"] = "1"
+    return headers
+
+
+IN_PROGRESS_HEADERS = {**LOCATION, **RETRY_AFTER}
+"""``Location`` always; ``Retry-After`` while the job is in progress."""
+
+
+# The hot routes are `async`: their SQLite work is a few hundred microseconds, cheaper
+# on the event loop than a hop to the thread pool (which halved POST throughput).
+@router.post(
+    "/waves",
+    status_code=202,
+    summary="Request a WAV file",
+    response_model=WaveAccepted,
+    responses={
+        202: {"description": "Accepted (or ready at once)", "headers": IN_PROGRESS_HEADERS},
+        **error_responses(400, 409, 413, 422, 429),
+    },
+)
+async def create_wave(
+    spec: ToneSpec,
+    request: Request,
+    response: Response,
+    api: Api,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=128, description="Replays return the same job.")
+    ] = None,
+) -> dict[str, Any]:
+    request.state.spec = spec
+    client = client_id_of(dict(request.headers), request.scope)
+    api.limiter.check(client)
+    job = api.context.service.submit(spec, client, idempotency_key)
+    request.state.request_id = job.request_id
+    response.headers.update(_progress_headers(job))
+    return {
+        "request_id": job.request_id,
+        "file_id": job.file_id,
+        "status": job.status.value,
+        "links": _links(job.request_id),
+    }
+
+
+@router.get(
+    "/waves/{request_id}",
+    summary="Status of a request",
+    response_model=WaveStatus,
+    response_model_exclude_unset=True,
+    responses={200: {"headers": IN_PROGRESS_HEADERS}, **error_responses(404, 422)},
+)
+async def get_wave(request_id: RequestId, response: Response, api: Api) -> dict[str, Any]:
+    job = api.context.service.get(request_id)
+    response.headers.update(_progress_headers(job))
+    return _job_body(job)
+
+
+@router.get(
+    "/waves/{request_id}/download",
+    status_code=303,
+    summary="Download once: redirect to a short-lived URL",
+    response_class=RedirectResponse,
+    responses={
+        303: {
+            "description": "See Other: the file's short-lived URL (S3 presigned or signed link)",
+            "headers": {
+                "Location": {"description": "Where the file is", "schema": {"type": "string"}}
+            },
+        },
+        **error_responses(404, 409, 410, 422),
+    },
+)
+def download_wave(request_id: RequestId, request: Request, api: Api) -> Response:
+    settings, service = api.context.settings, api.context.service
+    job = service.claim_download(request_id)
+    filename = f"wavekit-{job.file_id[:12]}.wav"
+    ttl = settings.download_url_ttl_s
+    url = service.blobs.presigned_url(job.blob_key, ttl, filename)
+    if url is None:
+        grant = DownloadGrant(job.blob_key, filename, time.time() + ttl)
+        token = sign_download(api.signing_key, grant)
+        if settings.public_url:
+            url = f"{settings.public_url.rstrip('/')}/files/{token}"
+        else:
+            url = str(request.url_for("download_file", token=token))
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get(
+    "/files/{token}",
+    summary="A signed, expiring file link (local store)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The WAV file",
+            "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **error_responses(410, 422),
+    },
+)
+def download_file(token: str, api: Api) -> StreamingResponse:
+    service = api.context.service
+    grant = verify_download(api.signing_key, token)
+    size = service.blobs.size(grant.key)
+    if size is None:
+        raise JobGoneError("the file is no longer stored")
+
+    def stream() -> Iterator[bytes]:
+        for start in range(0, size, FILE_STREAM_BYTES):
+            yield service.blobs.read_range(grant.key, start, FILE_STREAM_BYTES)
+
+    return StreamingResponse(
+        stream(),
+        media_type="audio/wav",
+        headers={
+            "Content-Length": str(size),
+            "Content-Disposition": f'attachment; filename="{grant.filename}"',
+        },
+    )
+
+
+@router.get(
+    "/waves/{request_id}/chunks/{offset_num}",
+    summary="Download in base64 chunks",
+    response_model=WaveChunk,
+    response_model_exclude_unset=True,
+    responses={200: {"headers": IN_PROGRESS_HEADERS}, **error_responses(404, 409, 410, 416, 422)},
+)
+def get_chunk(
+    request_id: RequestId,
+    offset_num: Annotated[int, Path(ge=0, le=1_000_000)],
+    response: Response,
+    api: Api,
+) -> dict[str, Any]:
+    service = api.context.service
+    job = service.get(request_id)
+    if job.status is JobStatus.IN_PROGRESS:
+        response.headers.update(_progress_headers(job))
+        return {"status": job.status.value, "offset_num": offset_num, "is_last": False}
+    chunk = service.read_chunk(request_id, offset_num)
+    return {
+        "status": JobStatus.READY.value,
+        "file": base64.b64encode(chunk.data).decode(),
+        "offset_num": chunk.offset_num,
+        "is_last": chunk.is_last,
+        "sha256": chunk.sha256,
+        "total_bytes": chunk.total_bytes,
+        "chunk_bytes": chunk.chunk_bytes,
+    }
