@@ -6,6 +6,12 @@ A :class:`ToneSpec` is immutable and canonical: frequencies given as note names
 linear peak. Two specs that describe the same sound therefore have the same
 :attr:`ToneSpec.spec_hash`, which the service uses as a cache key.
 
+A partial is a sine unless it says otherwise: ``waveform`` makes it a band-limited
+square, triangle or sawtooth, and ``freq_end`` (with ``sweep``: ``log`` or ``linear``)
+makes it a sweep over the whole tone. ``noise`` mixes white, pink or brown noise in.
+Fields added after the first release are left out of the canonical JSON while they
+hold their defaults, so every older spec keeps its hash (and its cached file).
+
 Invalid input raises :class:`wavekit.errors.InvalidSpecError`, whose message names each
 field and the limit it broke, e.g.
 ``frequencies[1].freq: 30000 Hz must be below the Nyquist frequency 22050 Hz``.
@@ -35,6 +41,12 @@ from wavekit.errors import FieldProblem, InvalidSpecError
 
 BitDepth = Literal[8, 16, 24, 32, "float32"]
 BIT_DEPTHS: tuple[BitDepth, ...] = (8, 16, 24, 32, "float32")
+Waveform = Literal["sine", "square", "triangle", "sawtooth"]
+WAVEFORMS: tuple[Waveform, ...] = ("sine", "square", "triangle", "sawtooth")
+SweepKind = Literal["log", "linear"]
+SWEEP_KINDS: tuple[SweepKind, ...] = ("log", "linear")
+NoiseColor = Literal["white", "pink", "brown"]
+NOISE_COLORS: tuple[NoiseColor, ...] = ("white", "pink", "brown")
 
 MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 192_000
@@ -101,12 +113,20 @@ def _custom(message: str) -> PydanticCustomError:
     return PydanticCustomError("wavekit", message)
 
 
+def _is_default(default: object) -> Any:
+    """``exclude_if`` predicate: leave a newer field out of dumps while it holds its default."""
+    return lambda value: value == default
+
+
 class Partial(BaseModel):
-    """One sine partial: ``amplitude * sin(2π·freq·t + phase)``.
+    """One partial: ``amplitude * wave(2π·freq·t + phase)``, a sine unless ``waveform`` says.
 
     ``amplitude`` is relative: the mix is normalised afterwards so its peak equals the
-    spec's ``volume``. ``channel`` (0-based) restricts the partial to one channel; by
-    default it plays on every channel.
+    spec's ``volume``. For a square, triangle or sawtooth it is the peak of the ideal
+    (unlimited) wave, whose harmonics below Nyquist are then summed exactly. ``channel``
+    (0-based) restricts the partial to one channel; by default it plays on every
+    channel. With ``freq_end`` the partial is a sine sweep from ``freq`` to ``freq_end``
+    over the whole tone: ``sweep="log"`` (exponential, the default) or ``"linear"``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -126,11 +146,32 @@ class Partial(BaseModel):
     channel: int | None = Field(
         default=None, ge=0, description="Only on this channel (0-based); default all."
     )
+    waveform: Waveform = Field(
+        default="sine",
+        exclude_if=_is_default("sine"),
+        description="sine, or a band-limited square, triangle or sawtooth.",
+    )
+    freq_end: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        exclude_if=_is_default(None),
+        description="Sweep from `freq` to this frequency (Hz or note) over the whole tone.",
+    )
+    sweep: SweepKind | None = Field(
+        default=None,
+        exclude_if=_is_default(None),
+        description="Sweep law: 'log' (exponential, default with freq_end) or 'linear'.",
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _from_shorthand(cls, value: Any) -> Any:
-        """Accept ``440``, ``"A4"`` and ``"midi:69"`` as well as a full mapping."""
+        """Accept ``440``, ``"A4"`` and ``"midi:69"`` as well as a full mapping.
+
+        In a mapping, ``freq`` and ``freq_end`` may be notes too, and a ``freq_end``
+        without ``sweep`` means a log sweep (so both spellings hash the same).
+        """
         if isinstance(value, bool):
             raise _custom("must be a frequency in Hz, a note name or a partial object")
         if isinstance(value, int | float):
@@ -140,16 +181,54 @@ class Partial(BaseModel):
                 return {"freq": parse_frequency(value)}
             except ValueError as exc:
                 raise _custom(str(exc)) from None
-        if isinstance(value, Mapping) and isinstance(value.get("freq"), str):
-            try:
-                return {**value, "freq": parse_frequency(value["freq"])}
-            except ValueError as exc:
-                raise _custom(str(exc)) from None
+        if isinstance(value, Mapping):
+            value = dict(value)
+            for key in ("freq", "freq_end"):
+                if isinstance(value.get(key), str):
+                    try:
+                        value[key] = parse_frequency(value[key])
+                    except ValueError as exc:
+                        prefix = "" if key == "freq" else f"{key}: "
+                        raise _custom(prefix + str(exc)) from None
+            if value.get("freq_end") is not None and value.get("sweep") is None:
+                value["sweep"] = "log"
         return value
+
+    @property
+    def is_sweep(self) -> bool:
+        return self.freq_end is not None
+
+
+class Noise(BaseModel):
+    """Noise mixed into the tone: ``white``, ``pink`` (-3 dB/octave) or ``brown`` (-6 dB/octave).
+
+    ``amplitude`` is relative like a partial's: noise of amplitude ``a`` has the power of
+    a sine partial of amplitude ``a`` (RMS ``a/√2``) before the mix is normalised to
+    ``volume``. Each channel gets its own noise, seeded from the spec, so the same spec
+    always gives the same samples.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    color: NoiseColor = Field(description="white, pink or brown.")
+    amplitude: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        validation_alias=AliasChoices("amplitude", "amp"),
+        description="Relative level (the power of a sine partial of this amplitude).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_color(cls, value: Any) -> Any:
+        """Accept ``"pink"`` for ``{"color": "pink"}``."""
+        return {"color": value} if isinstance(value, str) else value
 
 
 class ToneSpec(BaseModel):
-    """A tone: a sum of sine partials at a peak volume, with its WAV format.
+    """A tone: a sum of partials (and optional noise) at a peak volume, with its WAV format.
 
     Examples
     --------
@@ -161,9 +240,9 @@ class ToneSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     frequencies: tuple[Partial, ...] = Field(
-        min_length=1,
         max_length=MAX_PARTIALS,
-        description="Partials: Hz, note names ('A4', 'C#5+15c'), 'midi:69', or objects.",
+        description="Partials: Hz, note names ('A4', 'C#5+15c'), 'midi:69', or objects; "
+        "at least one unless `noise` is given.",
     )
     volume: float = Field(
         default=0.5,
@@ -185,6 +264,11 @@ class ToneSpec(BaseModel):
     fade_in: float = Field(default=DEFAULT_FADE_S, ge=0, allow_inf_nan=False, description="s")
     fade_out: float = Field(default=DEFAULT_FADE_S, ge=0, allow_inf_nan=False, description="s")
     dither: bool = Field(default=False, description="TPDF dither (integer depths ≤ 16 bits).")
+    noise: Noise | None = Field(
+        default=None,
+        exclude_if=_is_default(None),
+        description="Noise mixed in: {'color': 'white'|'pink'|'brown', 'amplitude': 0..1}.",
+    )
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -229,15 +313,12 @@ class ToneSpec(BaseModel):
     def _check_cross_field_limits(self) -> Self:
         problems: list[FieldProblem] = []
         nyquist = self.sample_rate / 2
+        if not self.frequencies and self.noise is None:
+            problems.append(
+                FieldProblem("frequencies", "must hold at least 1 partial unless noise is given")
+            )
         for i, partial in enumerate(self.frequencies):
-            if partial.freq >= nyquist:
-                problems.append(
-                    FieldProblem(
-                        f"frequencies[{i}].freq",
-                        f"{partial.freq:g} Hz must be below the Nyquist frequency "
-                        f"{nyquist:g} Hz (sample_rate/2)",
-                    )
-                )
+            problems.extend(_partial_problems(i, partial, nyquist))
             if partial.channel is not None and partial.channel >= self.number_of_channels:
                 problems.append(
                     FieldProblem(
@@ -284,6 +365,42 @@ class ToneSpec(BaseModel):
     def with_changes(self, **changes: Any) -> ToneSpec:
         """A validated copy with some fields changed (``model_copy`` would skip validation)."""
         return type(self).parse({**self.model_dump(), **changes})
+
+
+def _partial_problems(i: int, partial: Partial, nyquist: float) -> list[FieldProblem]:
+    """Limits that involve the sample rate or several fields of one partial."""
+    problems: list[FieldProblem] = []
+    where = f"frequencies[{i}]"
+    for name, value in (("freq", partial.freq), ("freq_end", partial.freq_end)):
+        if value is not None and value >= nyquist:
+            problems.append(
+                FieldProblem(
+                    f"{where}.{name}",
+                    f"{value:g} Hz must be below the Nyquist frequency {nyquist:g} Hz "
+                    "(sample_rate/2)",
+                )
+            )
+    if partial.sweep is not None and partial.freq_end is None:
+        problems.append(
+            FieldProblem(f"{where}.sweep", "needs freq_end (the frequency the sweep ends at)")
+        )
+    if partial.freq_end is not None:
+        if partial.freq_end == partial.freq:
+            problems.append(
+                FieldProblem(
+                    f"{where}.freq_end",
+                    f"must differ from freq ({partial.freq:g} Hz): a sweep needs two frequencies",
+                )
+            )
+        if partial.waveform != "sine":
+            problems.append(
+                FieldProblem(
+                    f"{where}.waveform",
+                    f"must be 'sine' for a sweep (got {partial.waveform!r}): "
+                    "sweeps are band-limited sines",
+                )
+            )
+    return problems
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import base64
 import io
 import os
-import tempfile
+import secrets
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,8 @@ WAV_DATA_LIMIT = 0xFFFF_FFFF - 1024
 """Bytes of audio a plain RIFF/WAV can hold (32-bit sizes, minus room for headers)."""
 
 WRITE_BUFFER_BYTES = 1 << 20
+REPEAT_FRAMES = 1 << 18
+"""Frames handed to libsndfile at a time when a quantised period is repeated."""
 ONE_PASS_SAMPLES = 1 << 23
 """Up to this many samples (~95 s of 44.1 kHz stereo, ~60 MB of buffers) a file is
 rendered in one block, skipping the peak pass that long streamed tones need."""
@@ -103,7 +106,7 @@ class Quantizer:
             return np.ascontiguousarray(x, dtype=np.float32)
         bits = self.bits
         full_scale = float(2 ** (bits - 1) - 1)
-        y: np.ndarray = x * x.dtype.type(full_scale)
+        y: np.ndarray = np.multiply(x, x.dtype.type(full_scale), order="C")
         if self.dither:
             u = self._rng.random((*x.shape, 2), dtype=np.float32)
             y += u[..., 0] - u[..., 1]
@@ -123,11 +126,25 @@ def encoded_blocks(
     block_frames: int = synth.DEFAULT_BLOCK_FRAMES,
     progress: bool = False,
 ) -> Iterator[np.ndarray]:
-    """The samples to store, block by block (what both :func:`to_bytes` and :func:`write` write)."""
-    raw_peak = None
-    if spec.frames > block_frames:
-        raw_peak = synth.peak(spec, block_frames)
+    """The samples to store, block by block (what both :func:`to_bytes` and :func:`write` write).
+
+    A tone that repeats a short period (any integer-Hz chord without noise or sweep) is
+    quantised one period at a time: the samples between the fades are that period's
+    integers repeated, which is exactly what quantising every frame would give.
+    """
     quantize = Quantizer(spec)
+    repeating = synth.periodic(spec)
+    fade_in, fade_out = synth.fade_frames(spec)
+    parts: Iterator[np.ndarray]
+    if (
+        repeating is not None
+        and not quantize.dither
+        and spec.frames - fade_in - fade_out >= repeating.period
+    ):
+        parts = _periodic_parts(spec, repeating, quantize, block_frames)
+    else:
+        raw_peak = synth.peak(spec, block_frames) if spec.frames > block_frames else None
+        parts = (quantize(block) for block in synth.blocks(spec, block_frames, raw_peak))
     with tqdm(
         total=spec.frames,
         unit="frame",
@@ -136,13 +153,37 @@ def encoded_blocks(
         disable=not progress,
         leave=False,
     ) as bar:
-        for block in synth.blocks(spec, block_frames, raw_peak=raw_peak):
-            yield quantize(block)
-            bar.update(block.shape[0])
+        for samples in parts:
+            yield samples
+            bar.update(samples.shape[0])
+
+
+def _periodic_parts(
+    spec: ToneSpec, repeating: synth.Periodic, quantize: Quantizer, block_frames: int
+) -> Iterator[np.ndarray]:
+    """Fade-in frames, then the quantised period repeated, then fade-out frames."""
+    raw_peak = repeating.raw_peak
+    fade_in, fade_out = synth.fade_frames(spec)
+    period = repeating.period
+    one_period = quantize(synth.scale(spec, repeating.table.T.copy(), raw_peak))
+    for start in range(0, fade_in, block_frames):
+        stop = min(start + block_frames, fade_in)
+        yield quantize(synth.frames_between(spec, start, stop, raw_peak))
+    copies = max(1, REPEAT_FRAMES // period)
+    repeated = np.tile(one_period, (copies + 1, 1))
+    position, end = fade_in, spec.frames - fade_out
+    while position < end:
+        phase = position % period
+        count = min(copies * period, end - position)
+        yield repeated[phase : phase + count]
+        position += count
+    for start in range(end, spec.frames, block_frames):
+        stop = min(start + block_frames, spec.frames)
+        yield quantize(synth.frames_between(spec, start, stop, raw_peak))
 
 
 def _write_to(
-    target: BinaryIO,
+    target: BinaryIO | str,
     spec: ToneSpec,
     container: Container,
     block_frames: int,
@@ -223,24 +264,50 @@ def write(
     Tones up to :data:`ONE_PASS_SAMPLES` samples are made in one block (one synthesis pass);
     longer ones stream in blocks with constant memory and are synthesised twice (once
     to measure the peak). The bytes equal :func:`to_bytes` whatever the block size.
+    The file gets the usual mode of a new file (0666 less the umask, typically 0644).
     """
     if block_frames is None:
         one_pass = spec.frames * spec.number_of_channels <= ONE_PASS_SAMPLES
         block_frames = synth.whole_tone_block(spec) if one_pass else synth.DEFAULT_BLOCK_FRAMES
+    fmt, subtype = sound_format(spec, container)  # fail before creating anything
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
+    tmp = _new_file_beside(path)
     try:
-        # A large Python buffer: libsndfile's own writes are small, and one syscall
-        # each made the file path 2× slower than synthesis itself.
-        with open(tmp_name, "wb", buffering=WRITE_BUFFER_BYTES) as target:
-            _write_to(target, spec, container, block_frames, progress)
-        os.replace(tmp_name, path)
+        if fmt in ("WAV", "RF64") and subtype in _STORED_AS_GIVEN and sys.byteorder == "little":
+            # libsndfile writes our samples as they are: one write() per block, no copy
+            _write_to(os.fspath(tmp), spec, container, block_frames, progress)
+        else:
+            # libsndfile converts in small buffers and writes each: a large Python
+            # buffer turns those thousands of syscalls into a few
+            with open(tmp, "wb", buffering=WRITE_BUFFER_BYTES) as target:
+                _write_to(target, spec, container, block_frames, progress)
+        os.replace(tmp, path)
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+_STORED_AS_GIVEN = {"PCM_16", "PCM_32", "FLOAT"}
+
+
+def _new_file_beside(path: Path) -> Path:
+    """Create an empty, unique temporary file next to ``path``, mode 0666 less the umask.
+
+    ``tempfile.mkstemp`` makes 0600 files, and that mode survived the rename, so a web
+    server or a colleague could not read what we wrote; the kernel applies the umask
+    to the mode given to ``open``, as it does for any tool's output.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        candidate = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
+        try:
+            os.close(os.open(candidate, flags, 0o666))
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"no free temporary name beside {path}")  # pragma: no cover
 
 
 def read_spec(source: str | os.PathLike[str] | io.BytesIO) -> ToneSpec | None:
