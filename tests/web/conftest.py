@@ -10,6 +10,9 @@ Origins (all on 127.0.0.1, different ports, so the browser treats them as differ
 from __future__ import annotations
 
 import functools
+import json
+import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +31,8 @@ from wavekit.audio.measure import strongest_frequencies
 from wavekit.web import MEDIA_TYPES, build_site
 
 VIEWPORT = {"width": 1100, "height": 1000}
+HERE = Path(__file__).parent
+AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -229,3 +234,34 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# -- axe-core, for the accessibility audits --------------------------------------------------
+
+
+@pytest.fixture(scope="package")
+def axe_script() -> Path:
+    """axe-core from npm (tests/web/package-lock.json); installed here if npm is available."""
+    if not AXE.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed (apt-get install npm); .ci/run installs it")
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(HERE)],
+            check=True,
+            capture_output=True,
+        )
+    return AXE
+
+
+def axe_violations(page: Any, axe: Path) -> list[str]:
+    if not page.evaluate("Boolean(window.axe)"):
+        page.add_script_tag(path=str(axe))
+    result = page.evaluate(
+        """() => axe.run(document, { runOnly: { type: "tag", values: [
+          "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } })"""
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {json.dumps([n['target'] for n in v['nodes']])}"
+        for v in result["violations"]
+    ]

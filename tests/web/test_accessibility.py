@@ -3,10 +3,7 @@ whole job can be done from the keyboard, and axe-core finds no WCAG 2.1 A/AA vio
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +15,7 @@ from tests.web.conftest import (
     Browsed,
     Tone,
     assert_wav_is,
+    axe_violations,
     fill_form,
     open_page,
     screenshot,
@@ -25,9 +23,6 @@ from tests.web.conftest import (
 )
 
 pytestmark = pytest.mark.browser
-
-HERE = Path(__file__).parent
-AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 
 CONTROLS = [
     ("textbox", "Frequency 1"),
@@ -87,17 +82,19 @@ def test_keyboard_alone_designs_and_downloads_a_tone(
     page = open_page(browsed, api.url)
     keys = page.keyboard
     order = []
-    for _ in range(12):
+    for _ in range(14):
         keys.press("Tab")
         order.append(focused(page))
     assert order == [
+        "nav-builder", "nav-leaderboards",  # the links to the site's two pages
         "freq-0", "Remove frequency 1", "freq-1", "Remove frequency 2", "add-freq", "volume",
         "duration", "sample-rate", "bits", "channels", "use-chunks", "submit",
     ]  # fmt: skip
 
     page.reload()  # start again from the top of the page
     page.wait_for_selector("body[data-state=idle]")
-    keys.press("Tab")
+    for _ in range(3):  # past the two links to the site's pages, into the first frequency
+        keys.press("Tab")
     keys.press("Control+A")
     keys.type("523.25")
     keys.press("Tab")
@@ -142,34 +139,6 @@ def test_keyboard_alone_designs_and_downloads_a_tone(
     )  # fmt: skip
     assert_wav_is(wav, tone)
     assert "in chunks" in page.inner_text("#status")
-
-
-@pytest.fixture(scope="module")
-def axe_script() -> Path:
-    """axe-core from npm (tests/web/package-lock.json); installed here if npm is available."""
-    if not AXE.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed (apt-get install npm); .ci/run installs it")
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(HERE)],
-            check=True,
-            capture_output=True,
-        )
-    return AXE
-
-
-def axe_violations(page: Any, axe: Path) -> list[str]:
-    if not page.evaluate("Boolean(window.axe)"):
-        page.add_script_tag(path=str(axe))
-    result = page.evaluate(
-        """() => axe.run(document, { runOnly: { type: "tag", values: [
-          "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } })"""
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {json.dumps([n['target'] for n in v['nodes']])}"
-        for v in result["violations"]
-    ]
 
 
 def test_axe_finds_no_violations(

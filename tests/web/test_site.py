@@ -34,16 +34,21 @@ def config_of(text: str) -> dict[str, object]:
     return loaded
 
 
-def csp_of(index_html: str) -> str:
-    match = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', index_html)
+def csp_of(page_html: str) -> str:
+    match = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page_html)
     assert match, "no CSP meta tag"
     return match[1]
 
 
+PAGES = ("index.html", "leaderboards.html")
+
+
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[httpx.Client]:
-    """The app over real HTTP (uvicorn in a thread), with a non-default duration limit."""
-    settings = Settings(data_dir=tmp_path, worker_threads=0, max_duration_s=42)
+    """The app over real HTTP (uvicorn in a thread), with non-default limits."""
+    settings = Settings(
+        data_dir=tmp_path, worker_threads=0, max_duration_s=42, leaderboard_refresh_s=900
+    )
     with LocalServer(settings) as server, httpx.Client(base_url=server.url) as http:
         yield http
 
@@ -64,9 +69,17 @@ def test_the_service_serves_the_page_at_its_root(client: httpx.Client) -> None:
         "download": "url",
         "maxDurationS": 42,
         "validate": True,
+        "leaderboardRefreshS": 900,
     }
+    # The leaderboards page: same headers, same policy, its CSP injected like the form's.
+    boards = client.get("/leaderboards.html")
+    assert boards.status_code == 200
+    assert boards.headers["content-type"] == "text/html; charset=utf-8"
+    assert boards.headers["x-frame-options"] == "DENY"
+    assert csp_of(boards.text) == csp_of(page.text)
+    assert "<!-- wavekit:csp -->" not in boards.text
     for path in site_files():
-        if path.name != "index.html":
+        if path.suffix != ".html":
             served = client.get(f"/{path.name}")
             assert served.content == path.read_bytes()
             assert served.headers["content-type"] == media_type(path)
@@ -78,7 +91,7 @@ def test_page_routes_leave_the_api_contract_alone(client: httpx.Client) -> None:
     assert missing.json()["error"] == "not_found"
     paths = set(client.get("/openapi.json").json()["paths"])
     assert "/waves" in paths
-    assert not {"/", "/index.html", "/config.js", "/app.js"} & paths
+    assert not {"/", "/index.html", "/leaderboards.html", "/config.js", "/app.js"} & paths
 
 
 def test_a_public_url_may_be_fetched_by_the_page(tmp_path: Path) -> None:
@@ -93,9 +106,13 @@ def test_a_public_url_may_be_fetched_by_the_page(tmp_path: Path) -> None:
 def test_build_site_writes_every_file_with_the_api_injected(tmp_path: Path) -> None:
     api = "https://abc123.execute-api.eu-central-1.amazonaws.com/prod/"
     bucket = "https://wavekit-files.s3.eu-central-1.amazonaws.com"
-    written = build_site(tmp_path / "site", api, "chunks", max_duration_s=30, connect=[bucket])
+    written = build_site(
+        tmp_path / "site", api, "chunks", max_duration_s=30, connect=[bucket],
+        leaderboard_refresh_s=7200,
+    )  # fmt: skip
     names = sorted(p.name for p in written)
     assert names == sorted([p.name for p in site_files()] + ["config.js"])
+    assert {"leaderboards.html", "leaderboards.js", "leaderboards.css"} <= set(names)
     assert all(p.parent == tmp_path / "site" and p.stat().st_size > 0 for p in written)
     config = config_of((tmp_path / "site" / "config.js").read_text())
     assert config == {
@@ -103,13 +120,15 @@ def test_build_site_writes_every_file_with_the_api_injected(tmp_path: Path) -> N
         "download": "chunks",
         "maxDurationS": 30,
         "validate": True,
+        "leaderboardRefreshS": 7200,
     }
-    csp = csp_of((tmp_path / "site" / "index.html").read_text())
-    assert (
-        "connect-src 'self' https://abc123.execute-api.eu-central-1.amazonaws.com "
-        "https://wavekit-files.s3.eu-central-1.amazonaws.com;"
-    ) in csp
-    assert "script-src 'self';" in csp
+    for page in PAGES:  # every page gets the policy (the boards are read from the API too)
+        csp = csp_of((tmp_path / "site" / page).read_text())
+        assert (
+            "connect-src 'self' https://abc123.execute-api.eu-central-1.amazonaws.com "
+            "https://wavekit-files.s3.eu-central-1.amazonaws.com;"
+        ) in csp
+        assert "script-src 'self';" in csp
     # Unchanged files are byte-for-byte the sources; building again overwrites.
     assert (tmp_path / "site" / "app.js").read_bytes() == (SITE_DIR / "app.js").read_bytes()
     build_site(tmp_path / "site", "http://127.0.0.1:8000")
@@ -144,16 +163,28 @@ def test_config_rejects_unknown_download_modes_and_limits() -> None:
         render_config(download="zip")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_duration_s"):
         render_config(max_duration_s=0)
+    with pytest.raises(ValueError, match="leaderboard_refresh_s"):
+        render_config(leaderboard_refresh_s=0)
+    assert config_of(render_config())["leaderboardRefreshS"] == 3600  # the service's default
     assert config_of(render_config(validate=False))["validate"] is False
 
 
 def test_the_page_loads_nothing_from_elsewhere() -> None:
-    """Offline and CDN-free: every reference in index.html is a file of the site."""
-    index = (SITE_DIR / "index.html").read_text()
-    references = re.findall(r'(?:src|href)="([^"]+)"', index)
-    assert references, "index.html references no files?"
-    for ref in references:
-        assert ref == "data:," or (SITE_DIR / ref).is_file() or ref == "config.js", ref
+    """Offline and CDN-free: every reference in the pages is a file of the site."""
+    assert sorted(p.name for p in site_files() if p.suffix == ".html") == sorted(PAGES)
+    for page in PAGES:
+        text = (SITE_DIR / page).read_text()
+        references = re.findall(r'(?:src|href)="([^"]+)"', text)
+        assert references, f"{page} references no files?"
+        for ref in references:
+            assert ref == "data:," or (SITE_DIR / ref).is_file() or ref == "config.js", ref
+        # Each page links to the other (and marks itself as the current one).
+        others = [p for p in PAGES if p != page]
+        assert all(f'href="{other}"' in text for other in others), page
+        assert f'href="{page}" aria-current="page"' in text, page
+        # No inline script or style: the CSP (script-src/style-src 'self') would block it.
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), page
+        assert not re.search(r"<style|\sstyle=|\son[a-z]+=", text), page
     for path in site_files():
         text = path.read_text()
         assert not re.search(r"""(?:import|from)\s*\(?\s*["']https?:""", text), path.name

@@ -1,7 +1,8 @@
 // The WAV service contract (DESIGN.md §3) from the browser: submit, poll, download by
-// the redirect URL or by base64 chunks. Errors come back as ServiceError with the
-// service's field problems, or with a clear reason when the browser could not read
-// the answer at all (service down, or this origin missing from the CORS allowlist).
+// the redirect URL or by base64 chunks, read the leaderboards. Errors come back as
+// ServiceError with the service's field problems, or with a clear reason when the browser
+// could not read the answer at all (service down, or this origin missing from the CORS
+// allowlist).
 
 const POLL_FIRST_MS = 150;
 const POLL_MAX_MS = 1000;
@@ -114,6 +115,14 @@ export class WaveService {
       headers,
       body: JSON.stringify(spec),
     });
+    return body;
+  }
+
+  /** GET /leaderboards/{board}?window=… → the cached board; a ServiceError with code
+   * "not_computed" (404) before the first refresh. */
+  async leaderboard(board, window) {
+    const query = new URLSearchParams({ window });
+    const { body } = await this.json(`/leaderboards/${encodeURIComponent(board)}?${query}`);
     return body;
   }
 
