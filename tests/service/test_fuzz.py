@@ -1,6 +1,8 @@
 """Fuzzing the live service: schemathesis from /openapi.json, hypothesis on raw bodies.
 
-The property: no input gets a 5xx, and every 4xx is JSON naming what was wrong.
+The properties: no input gets a 5xx, every 4xx is JSON naming what was wrong, and every
+answer is one the document promises (its status, content type, headers and body schema),
+so a client generated from /openapi.json can read it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.service.conftest import LiveServer
 
@@ -34,10 +42,20 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server.stop()
 
 
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
 @pytest.mark.slow
 def test_no_server_errors_from_schemathesis(fuzz_server: LiveServer) -> None:
     """Every operation of /openapi.json, fuzzed (schemathesis' pytest plugin does not load
-    under pytest 9, so its strategies are driven by hypothesis directly)."""
+    under pytest 9, so its strategies are driven by hypothesis directly); each answer is
+    checked against the document too."""
     schema = schemathesis.openapi.from_url(f"{fuzz_server.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.path for op in operations} >= {"/waves", "/waves/{request_id}/chunks/{offset_num}"}
@@ -47,7 +65,7 @@ def test_no_server_errors_from_schemathesis(fuzz_server: LiveServer) -> None:
         @given(case=operation.as_strategy())
         def fuzz(case: Any) -> None:
             response = case.call(base_url=fuzz_server.url)
-            case.validate_response(response, checks=[not_a_server_error])
+            case.validate_response(response, checks=CHECKS)
             if 400 <= response.status_code < 500:
                 body = response.json()
                 assert body.get("message") or body.get("detail"), body

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from wavekit.errors import (
     ChunkOutOfRangeError,
     IdempotencyConflictError,
-    JobError,
     JobFailedError,
     JobGoneError,
     JobNotFoundError,
@@ -39,10 +38,11 @@ class ErrorBody(BaseModel):
     """Every error answer: a stable code, a message naming the reason, the fields at fault."""
 
     error: str = Field(
-        description="Stable code: invalid_spec, malformed_json, not_found, not_ready, "
-        "job_failed, gone, chunk_out_of_range, idempotency_conflict, payload_too_large, "
-        "rate_limited, unknown_board, invalid_window, not_computed, unauthorized, "
-        "admin_disabled, backend_unavailable, unavailable, internal, ...",
+        description="Stable code (each response's description lists the ones it answers "
+        "with): invalid_spec, malformed_json, not_found, not_ready, job_failed, gone, "
+        "chunk_out_of_range, idempotency_conflict, payload_too_large, rate_limited, "
+        "unknown_board, invalid_window, not_computed, unauthorized, admin_disabled, "
+        "backend_unavailable, unavailable, internal.",
         examples=["not_found"],
     )
     message: str = Field(examples=["request_id: no job 'abc'"])
@@ -160,45 +160,68 @@ class Health(BaseModel):
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
 LOCATION = {"Location": {"description": "The job's status URL", "schema": {"type": "string"}}}
 
-ERROR_DESCRIPTIONS: dict[int, str] = {
-    400: "Malformed JSON (`malformed_json`)",
-    401: "No valid admin bearer token (`unauthorized`)",
-    403: "Admin routes are off: no token configured (`admin_disabled`)",
+ERROR_STATUS: dict[str, int] = {
+    "malformed_json": 400,
+    "unauthorized": 401,
+    "admin_disabled": 403,
+    "unknown_board": 404,
+    "invalid_spec": 422,
+    "invalid_window": 422,
+    "internal": 500,
+    "backend_unavailable": 503,
+    "unavailable": 503,
+    **{
+        error.code: error.status_code
+        for error in (
+            JobNotFoundError,
+            NotComputedError,
+            JobNotReadyError,
+            JobFailedError,
+            IdempotencyConflictError,
+            JobGoneError,
+            PayloadTooLargeError,
+            ChunkOutOfRangeError,
+            RateLimitedError,
+        )
+    },
+}
+"""Every stable error code the API answers with, and its status (the job errors' from
+:mod:`wavekit.errors`; the others from :mod:`wavekit.service.api.error_handlers`)."""
+
+STATUS_TEXT = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not found",
     409: "Conflict",
-    410: "Gone: downloaded once already, expired, or a dead link (`gone`)",
-    413: "Body over the limit (`payload_too_large`)",
-    416: "`offset_num` past the last chunk (`chunk_out_of_range`)",
-    422: "Invalid input; `detail` names each field (`invalid_spec`, `invalid_window`)",
-    429: "Over the per-client rate (`rate_limited`), with Retry-After",
-    500: "Unexpected error; it has been logged (`internal`)",
-    503: "A backend is unavailable (`backend_unavailable`, `unavailable`), with Retry-After",
+    410: "Gone",
+    413: "Content too large",
+    416: "Range not satisfiable",
+    422: "Unprocessable content; `detail` names each field",
+    429: "Too many requests",
+    500: "Unexpected error; it has been logged",
+    503: "Service unavailable",
 }
-"""What each error status means in this API (the ``description`` of its response)."""
-
-ERRORS_BY_STATUS: dict[int, tuple[type[JobError], ...]] = {
-    404: (JobNotFoundError, NotComputedError),
-    409: (JobNotReadyError, JobFailedError, IdempotencyConflictError),
-    410: (JobGoneError,),
-    413: (PayloadTooLargeError,),
-    416: (ChunkOutOfRangeError,),
-    429: (RateLimitedError,),
-}
-"""The job errors behind a status, for the descriptions (their stable codes)."""
-
-WITH_RETRY_AFTER = {409, 429, 503}
-"""Statuses that may carry ``Retry-After`` (409 only for ``not_ready``)."""
+WITH_RETRY_AFTER = frozenset({"not_ready", "rate_limited", "backend_unavailable", "unavailable"})
+"""The codes whose answers carry ``Retry-After``."""
+EVERY_ROUTE = ("internal", "backend_unavailable", "unavailable")
+"""What any route can answer: a bug (500) or a backend that is down (503)."""
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` of a route: :class:`ErrorBody` for each status, plus the ones
-    every route can answer (422 for its parameters, 500 and 503)."""
+def error_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entries of a route that answers these error ``codes`` (plus
+    :data:`EVERY_ROUTE`): an :class:`ErrorBody` per status, the description naming the
+    codes, ``Retry-After`` where one of them sets it."""
+    by_status: dict[int, list[str]] = {}
+    for code in (*codes, *EVERY_ROUTE):
+        by_status.setdefault(ERROR_STATUS[code], []).append(code)
     documented: dict[int | str, dict[str, Any]] = {}
-    for status in sorted({*statuses, 500, 503}):
-        codes = ", ".join(f"`{e.code}`" for e in ERRORS_BY_STATUS.get(status, ()))
-        description = ERROR_DESCRIPTIONS[status] + (f": {codes}" if codes else "")
-        entry: dict[str, Any] = {"model": ErrorBody, "description": description}
-        if status in WITH_RETRY_AFTER:
+    for status, named in sorted(by_status.items()):
+        entry: dict[str, Any] = {
+            "model": ErrorBody,
+            "description": f"{STATUS_TEXT[status]}: " + ", ".join(f"`{c}`" for c in named),
+        }
+        if WITH_RETRY_AFTER.intersection(named):
             entry["headers"] = RETRY_AFTER
         documented[status] = entry
     return documented

@@ -53,7 +53,7 @@ def _leaderboards(context: ApiContext) -> LeaderboardService:
                 "Cache-Control": {"description": "public, max-age=60", "schema": {"type": "string"}}
             }
         },
-        **error_responses(404, 422),
+        **error_responses("not_computed", "unknown_board", "invalid_window", "invalid_spec"),
     },
 )
 def get_leaderboard(
@@ -73,7 +73,7 @@ def get_leaderboard(
     response_model=RefreshDone,
     responses={
         202: {"model": RefreshStarted, "description": "Started in the background (AWS)"},
-        **error_responses(401, 403, 413, 422),
+        **error_responses("unauthorized", "admin_disabled", "payload_too_large", "invalid_spec"),
     },
 )
 def refresh_leaderboards(

@@ -71,7 +71,13 @@ IN_PROGRESS_HEADERS = {**LOCATION, **RETRY_AFTER}
     response_model=WaveAccepted,
     responses={
         202: {"description": "Accepted (or ready at once)", "headers": IN_PROGRESS_HEADERS},
-        **error_responses(400, 409, 413, 422, 429),
+        **error_responses(
+            "malformed_json",
+            "idempotency_conflict",
+            "payload_too_large",
+            "invalid_spec",
+            "rate_limited",
+        ),
     },
 )
 async def create_wave(
@@ -102,7 +108,10 @@ async def create_wave(
     summary="Status of a request",
     response_model=WaveStatus,
     response_model_exclude_unset=True,
-    responses={200: {"headers": IN_PROGRESS_HEADERS}, **error_responses(404, 422)},
+    responses={
+        200: {"headers": IN_PROGRESS_HEADERS},
+        **error_responses("not_found", "invalid_spec"),
+    },
 )
 async def get_wave(request_id: RequestId, response: Response, api: Api) -> dict[str, Any]:
     job = api.context.service.get(request_id)
@@ -122,7 +131,7 @@ async def get_wave(request_id: RequestId, response: Response, api: Api) -> dict[
                 "Location": {"description": "Where the file is", "schema": {"type": "string"}}
             },
         },
-        **error_responses(404, 409, 410, 422),
+        **error_responses("not_found", "not_ready", "job_failed", "gone", "invalid_spec"),
     },
 )
 def download_wave(request_id: RequestId, request: Request, api: Api) -> Response:
@@ -150,7 +159,7 @@ def download_wave(request_id: RequestId, request: Request, api: Api) -> Response
             "description": "The WAV file",
             "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
         },
-        **error_responses(410, 422),
+        **error_responses("not_found", "gone", "invalid_spec"),
     },
 )
 def download_file(token: str, api: Api) -> StreamingResponse:
@@ -179,7 +188,12 @@ def download_file(token: str, api: Api) -> StreamingResponse:
     summary="Download in base64 chunks",
     response_model=WaveChunk,
     response_model_exclude_unset=True,
-    responses={200: {"headers": IN_PROGRESS_HEADERS}, **error_responses(404, 409, 410, 416, 422)},
+    responses={
+        200: {"headers": IN_PROGRESS_HEADERS},
+        **error_responses(
+            "not_found", "not_ready", "job_failed", "gone", "chunk_out_of_range", "invalid_spec"
+        ),
+    },
 )
 def get_chunk(
     request_id: RequestId,
