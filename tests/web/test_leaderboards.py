@@ -451,6 +451,7 @@ def test_axe_finds_no_violations_on_any_tab(
             page.get_by_role("tab", name=TAB_NAMES[window]).click()
             page.wait_for_selector(f"#panel-{window}[data-state=ready]")
             assert axe_violations(page, axe_script) == [], window
+            screenshot(page, f"leaderboards_{window}.png")
         page.get_by_role("tab", name="Past month").click()
         page.wait_for_selector("#panel-month[data-state=ready]")
         path = screenshot(page, "leaderboards_page.png")
@@ -492,9 +493,11 @@ def test_axe_finds_no_violations_in_the_not_computed_and_error_states(
         open_boards(page, api.url + PAGE)
         assert page.evaluate("document.body.dataset.state") == "not_computed"
         assert axe_violations(page, axe_script) == [], "not computed"
+        screenshot(page, "leaderboards_not_computed.png")
         open_boards(page, sites.unreachable.url + PAGE)
         assert page.evaluate("document.body.dataset.state") == "error"
         assert axe_violations(page, axe_script) == [], "service unreachable"
+        screenshot(page, "leaderboards_unreachable.png")
     finally:
         context.close()
 
@@ -553,3 +556,40 @@ def test_the_form_and_the_leaderboards_link_to_each_other(
     back.click()
     page.wait_for_selector("body[data-state=idle]")
     assert page.get_by_role("button", name="Make WAV").is_visible()
+
+
+def test_times_stay_true_while_the_page_stays_open(
+    boards_page: Browsed, boards_api: LiveServer
+) -> None:
+    page = boards_page.page
+    page.clock.install()
+    open_boards(page, boards_api.url + PAGE)
+    head = page.locator("#panel-month .panel-head .refresh")
+    board = page.locator("#panel-month [data-board=chords_by_requests] .board-time")
+    assert "next refresh due by" in head.inner_text()
+    assert "next refresh by" in board.inner_text()
+    page.clock.fast_forward((REFRESH_S + 150) * 1000)  # the page's timer runs on its own
+    text = plain(head.inner_text())
+    assert "the next refresh is late: it was due by" in text
+    assert re.search(r"\(3[23] minutes ago\) · the next refresh is late", text), text
+    assert re.search(r"\((2|3) minutes ago\)$", text), text
+    assert "next refresh was due by" in board.inner_text()
+    assert boards_page.errors == []
+
+
+def test_an_empty_board_says_so(boards_page: Browsed, boards_api: LiveServer) -> None:
+    """A board computed over a period without requests (the service's answer, emptied)."""
+    page = boards_page.page
+
+    def emptied(route: Any) -> None:
+        board = route.fetch().json()
+        route.fulfill(json={**board, "entries": []})
+
+    page.route("**/leaderboards/chords_by_bytes*", emptied)
+    open_boards(page, boards_api.url + PAGE)
+    card = page.locator("#panel-month [data-board=chords_by_bytes]")
+    assert card.get_attribute("data-state") == "empty"
+    assert "Nothing in this period yet." in card.inner_text()
+    assert "Computed" in card.inner_text()
+    assert card.locator("table").count() == 0
+    assert page.locator("#panel-month").get_attribute("data-state") == "ready"

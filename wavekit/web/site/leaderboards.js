@@ -152,17 +152,22 @@ function boardTable(spec, metric, board, windowName) {
   );
 }
 
+/** Words before the next refresh's time that stay true as the page stays open: `before`
+ * until it is due, then `after` (see updateTimes). */
+function dueWords(next, now, before, after) {
+  const attributes = { class: "due", "data-due": next.toISOString(), "data-before": before, "data-after": after };
+  return el("span", attributes, next < now ? after : before);
+}
+
 function times(computed, now) {
   const next = new Date(computed.getTime() + refreshS * 1000);
-  const overdue = next < now;
   return el(
     "p",
     { class: "board-time" },
     "Computed ",
     el("time", { datetime: computed.toISOString() }, formatWhen(computed, now)),
-    overdue ? " · next refresh overdue (due " : " · next refresh by ",
+    dueWords(next, now, " · next refresh by ", " · next refresh was due by "),
     el("time", { datetime: next.toISOString() }, formatWhen(next, now)),
-    overdue ? ")" : "",
   );
 }
 
@@ -236,7 +241,7 @@ function panelHead(windowName, loaded, now) {
       el("time", { datetime: computed.toISOString() }, formatDateTime(computed)),
       " ",
       el("span", { class: "relative", "data-at": computed.toISOString() }, `(${formatRelative(computed, now)})`),
-      next < now ? " · the next refresh is overdue: it was due by " : " · next refresh due by ",
+      dueWords(next, now, " · next refresh due by ", " · the next refresh is late: it was due by "),
       el("time", { datetime: next.toISOString() }, formatDateTime(next)),
       " ",
       el("span", { class: "relative", "data-at": next.toISOString() }, `(${formatRelative(next, now)})`),
@@ -353,11 +358,15 @@ function onSelect(tab) {
   });
 }
 
-/** Keep "(in 59 minutes)" and "(5 minutes ago)" true while the page stays open. */
-function updateRelativeTimes() {
+/** Keep "(in 59 minutes)", "(5 minutes ago)" and "due by"/"was due by" true while the
+ * page stays open. */
+function updateTimes() {
   const now = new Date();
   for (const node of document.querySelectorAll(".relative[data-at]")) {
     node.textContent = `(${formatRelative(new Date(node.dataset.at), now)})`;
+  }
+  for (const node of document.querySelectorAll(".due[data-due]")) {
+    node.textContent = new Date(node.dataset.due) < now ? node.dataset.after : node.dataset.before;
   }
 }
 
@@ -371,4 +380,4 @@ function selectFromHash() {
 }
 selectFromHash();
 window.addEventListener("hashchange", selectFromHash);
-setInterval(updateRelativeTimes, 30_000);
+setInterval(updateTimes, 30_000);
