@@ -9,6 +9,7 @@ has the same content hash, hence the same artefact key, and is never uploaded tw
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ SDK_PANDAS_LAYER_BUDGET = 180 * 1024**2
 """Room left for the AWS SDK for pandas layer next to the refresh bundle."""
 
 API_REQUIREMENTS: tuple[str, ...] = (
+    "aws-lambda-powertools>=3.0",
     "fastapi>=0.110",
     "mangum>=0.17",
     "numpy>=1.26",
@@ -40,9 +42,11 @@ API_REQUIREMENTS: tuple[str, ...] = (
     "soundfile>=0.12.1",
     "tqdm>=4.66",
 )
-"""The API/worker/cleaner bundle. boto3 is in the Lambda runtime; pyarrow, pandas and
-duckdb are not needed (events go to Firehose as JSON)."""
+"""The API/worker/cleaner bundle (the handlers log and batch with powertools). boto3 is
+in the Lambda runtime; pyarrow, pandas and duckdb are not needed (events go to Firehose
+as JSON)."""
 REFRESH_REQUIREMENTS: tuple[str, ...] = (
+    "aws-lambda-powertools>=3.0",
     "pydantic>=2.7",
     "pydantic-settings>=2.3",
     "soundfile>=0.12.1",
@@ -50,8 +54,15 @@ REFRESH_REQUIREMENTS: tuple[str, ...] = (
 )
 """The refresh bundle: numpy, pandas, pyarrow and awswrangler come from the AWS SDK for
 pandas layer, which keeps both under Lambda's 250 MB."""
-LAYER_PROVIDED: tuple[str, ...] = ("numpy", "numpy.libs", "numpy-*.dist-info")
-"""Removed from the refresh bundle: the layer has them (one numpy, the layer's)."""
+LAYER_PROVIDED: tuple[str, ...] = (
+    "numpy",
+    "numpy.libs",
+    "numpy-*.dist-info",
+    "jmespath",
+    "jmespath-*.dist-info",
+)
+"""Removed from the refresh bundle: the layer has numpy (one numpy, the layer's) and the
+runtime has jmespath (boto3's; powertools pulls it in)."""
 PRUNED_DIRS = frozenset({"__pycache__", "tests", "testing"})
 PRUNED_SUFFIXES = (".pyc", ".pyi", ".c", ".h", ".pxd", ".pyx")
 SOURCE_PATTERNS = ("pyproject.toml", "wavekit/**/*", "athena/*.sql", "deploy/*")
@@ -137,6 +148,25 @@ def zip_directory(site: Path, target: Path) -> tuple[int, int]:
     return len(files), total
 
 
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """One build at a time per bundle and build directory: two deploys (or parallel test
+    workers) would otherwise delete each other's half-made files. The second waits, then
+    finds the first one's stamps and reuses its work."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows has no flock; builds are unguarded
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build_bundle(
     name: str,
     requirements: Sequence[str],
@@ -164,45 +194,46 @@ def build_bundle(
     """
     root = _project_root()
     work = Path(build_dir) / f"{name}-{architecture}"
-    deps, site = work / "deps", work / "site"
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    wanted = json.dumps([sorted(requirements), architecture, PYTHON_VERSION])
-    stamp = work / "deps.stamp"
-    if not stamp.is_file() or stamp.read_text() != wanted:
-        shutil.rmtree(deps, ignore_errors=True)
-        platforms = [arg for tag in platform_tags(architecture) for arg in ("--platform", tag)]
-        _run(
-            [*pip, "install", "--quiet", "--target", str(deps), *platforms,
-             "--only-binary=:all:", "--python-version", PYTHON_VERSION,
-             "--implementation", "cp", *requirements],
-            echo,
-        )  # fmt: skip
-        stamp.write_text(wanted)
-    source_hash = _tree_hash(root, SOURCE_PATTERNS)
-    wheels = work / "wheels"
-    own_stamp = work / "wheel.stamp"
-    if not own_stamp.is_file() or own_stamp.read_text() != source_hash:
-        shutil.rmtree(wheels, ignore_errors=True)
-        _run([*pip, "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(root)], echo)
-        own_stamp.write_text(source_hash)
-    (wheel,) = wheels.glob("wavekit-*.whl")
-    target = work.parent / f"{name}-{architecture}.zip"
-    zip_stamp = work / "zip.stamp"
-    inputs = json.dumps([wanted, source_hash, sorted(exclude)])
-    if target.is_file() and zip_stamp.is_file() and zip_stamp.read_text().startswith(inputs):
+    with _exclusive(work.parent / f"{name}-{architecture}.lock"):
+        deps, site = work / "deps", work / "site"
+        pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+        wanted = json.dumps([sorted(requirements), architecture, PYTHON_VERSION])
+        stamp = work / "deps.stamp"
+        if not stamp.is_file() or stamp.read_text() != wanted:
+            shutil.rmtree(deps, ignore_errors=True)
+            platforms = [arg for tag in platform_tags(architecture) for arg in ("--platform", tag)]
+            _run(
+                [*pip, "install", "--quiet", "--target", str(deps), *platforms,
+                 "--only-binary=:all:", "--python-version", PYTHON_VERSION,
+                 "--implementation", "cp", *requirements],
+                echo,
+            )  # fmt: skip
+            stamp.write_text(wanted)
+        source_hash = _tree_hash(root, SOURCE_PATTERNS)
+        wheels = work / "wheels"
+        own_stamp = work / "wheel.stamp"
+        if not own_stamp.is_file() or own_stamp.read_text() != source_hash:
+            shutil.rmtree(wheels, ignore_errors=True)
+            _run([*pip, "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(root)], echo)
+            own_stamp.write_text(source_hash)
+        (wheel,) = wheels.glob("wavekit-*.whl")
+        target = work.parent / f"{name}-{architecture}.zip"
+        zip_stamp = work / "zip.stamp"
+        inputs = json.dumps([wanted, source_hash, sorted(exclude)])
+        if target.is_file() and zip_stamp.is_file() and zip_stamp.read_text().startswith(inputs):
+            return _checked(_described(name, target), unzipped_limit, echo)
+        shutil.rmtree(site, ignore_errors=True)
+        shutil.copytree(deps, site)
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(site)
+        _prune(site)
+        for pattern in exclude:  # provided by a layer
+            for path in site.glob(pattern):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        compiled = _precompile(site, echo)
+        zip_directory(site, target)
+        zip_stamp.write_text(inputs + ("+pyc" if compiled else ""))
         return _checked(_described(name, target), unzipped_limit, echo)
-    shutil.rmtree(site, ignore_errors=True)
-    shutil.copytree(deps, site)
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(site)
-    _prune(site)
-    for pattern in exclude:  # provided by a layer
-        for path in site.glob(pattern):
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
-    compiled = _precompile(site, echo)
-    zip_directory(site, target)
-    zip_stamp.write_text(inputs + ("+pyc" if compiled else ""))
-    return _checked(_described(name, target), unzipped_limit, echo)
 
 
 def python312(settings: Settings | None = None) -> str | None:

@@ -24,7 +24,7 @@ from botocore.stub import Stubber
 from tests.aws.resources import REGION, moto_compatible_template, new_session
 from wavekit import deploy as d
 from wavekit.deploy.bundle import zip_directory
-from wavekit.service.lambdas import JsonFormatter
+from wavekit.handlers.common import logger as handler_logger
 
 NO_WAIT = d.AwsRetry(attempts=5, initial_s=0, max_s=0, sleep=lambda s: None)
 
@@ -51,8 +51,8 @@ def layer_arn(session: Any) -> str:
 def small_bundle(tmp_path: Path, name: str, text: str = "") -> d.Bundle:
     """A tiny reproducible bundle (the real build is tested in test_bundle.py)."""
     site = tmp_path / f"site-{name}"
-    (site / "wavekit" / "service").mkdir(parents=True, exist_ok=True)
-    (site / "wavekit" / "service" / "lambdas.py").write_text(f"# {name} {text}\n")
+    (site / "wavekit" / "handlers").mkdir(parents=True, exist_ok=True)
+    (site / "wavekit" / "handlers" / "api.py").write_text(f"# {name} {text}\n")
     target = tmp_path / f"{name}.zip"
     files, unzipped = zip_directory(site, target)
     data = target.read_bytes()
@@ -114,11 +114,11 @@ def test_deploy_redeploy_update_destroy(
 
     # what CloudFormation made, as the template says
     functions = {f["Handler"]: f for f in session.client("lambda").list_functions()["Functions"]}
-    worker = functions["wavekit.service.lambdas.worker"]
+    worker = functions["wavekit.handlers.worker.handler"]
     # (moto's CloudFormation drops Architectures; test_template.py checks arm64)
     assert (worker["Runtime"], worker["Timeout"], worker["MemorySize"]) == ("python3.12", 120, 2048)
     assert set(functions) == {
-        f"wavekit.service.lambdas.{n}" for n in ("api", "worker", "cleaner", "refresh")
+        f"wavekit.handlers.{n}.handler" for n in ("api", "worker", "cleaner", "refresh")
     }
     assert all(f["Timeout"] > 3 for f in functions.values())  # never the 3 s default
     queue = session.client("sqs").get_queue_attributes(
@@ -291,12 +291,13 @@ def test_the_page_is_built_with_the_api_url(tmp_path: Path) -> None:
 
 
 def log_line(message: str, **fields: Any) -> str:
+    """A line as the handlers' logger writes it (powertools' JSON formatter)."""
     import logging
 
     record = logging.LogRecord("wavekit", logging.INFO, __file__, 1, message, (), None)
     for name, value in fields.items():
         setattr(record, name, value)
-    return JsonFormatter().format(record)
+    return str(handler_logger.registered_formatter.format(record))
 
 
 def test_logs_of_one_request_across_functions(session: Any) -> None:

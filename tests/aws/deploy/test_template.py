@@ -162,7 +162,7 @@ def test_functions_are_sized_python312_arm64_with_logs(template: dict[str, Any])
         assert "ReservedConcurrentExecutions" in p, name
         group = p["LoggingConfig"]["LogGroup"]["Ref"]
         assert props(groups[group])["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-        assert p["Handler"].startswith("wavekit.service.lambdas."), name
+        assert p["Handler"].startswith("wavekit.handlers."), name
     queue = props(template["Resources"]["JobsQueue"])
     worker = props(functions["WorkerFunction"])
     assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
@@ -178,12 +178,14 @@ def test_functions_are_sized_python312_arm64_with_logs(template: dict[str, Any])
 
 
 def test_handlers_named_in_the_template_exist() -> None:
-    from wavekit.service import lambdas
+    import importlib
+
+    from wavekit import handlers
 
     for function in resources(load_template(), "AWS::Lambda::Function").values():
         module, _, name = props(function)["Handler"].rpartition(".")
-        assert module == lambdas.__name__
-        assert callable(getattr(lambdas, name))
+        assert module.rpartition(".")[0] == handlers.__name__
+        assert callable(getattr(importlib.import_module(module), name))
 
 
 def test_buckets_are_private_encrypted_and_expire(template: dict[str, Any]) -> None:
