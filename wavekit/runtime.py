@@ -16,21 +16,12 @@ AWS-only parts here too (:func:`aws_leaderboard_cache`, :func:`aws_refresh_parts
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any, Protocol
 
-from wavekit.backends.local import (
-    LocalBlobStore,
-    ParquetEventSink,
-    SqliteDatabase,
-    SqliteJobQueue,
-    SqliteJobTable,
-)
 from wavekit.clock import Clock, utc_now
 from wavekit.errors import BackendError, MissingExtraError
 from wavekit.service.cleaner import CleanerThread
@@ -40,6 +31,8 @@ from wavekit.service.worker import Worker
 from wavekit.settings import Settings
 
 if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
     from wavekit.ports import EventSink, QueueMessage
     from wavekit.ports.analytics import LeaderboardCache, Warehouse
 
@@ -75,6 +68,15 @@ class Runtime:
 
     @classmethod
     def local(cls, settings: Settings, clock: Clock = utc_now) -> Runtime:
+        """Files, SQLite and a Parquet lake under ``settings.data_dir``; worker threads."""
+        from wavekit.backends.local import (
+            LocalBlobStore,
+            ParquetEventSink,
+            SqliteDatabase,
+            SqliteJobQueue,
+            SqliteJobTable,
+        )
+
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = SqliteDatabase(settings.db_path)
         blobs = LocalBlobStore(settings.blob_dir)
@@ -148,6 +150,8 @@ class Runtime:
         self._started = True
 
     def _start_worker_process(self) -> None:
+        import multiprocessing
+
         context = multiprocessing.get_context("spawn")
         stop = context.Event()
         process = context.Process(
