@@ -40,3 +40,18 @@ def test_missing_boto3_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "boto3", None)
     with pytest.raises(MissingExtraError, match=r"wavekit\[aws\]"):
         aws.S3BlobStore("bucket").client  # noqa: B018 - the lazy client is built here
+
+
+def test_a_quota_hit_is_not_retried_by_the_control_plane_policy() -> None:
+    from botocore.exceptions import ClientError
+
+    from wavekit.backends.aws.clients import is_retryable
+
+    def client_error(code: str, message: str = "") -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": message}}, "CreateStack")
+
+    assert is_retryable(client_error("Throttling"))
+    assert is_retryable(client_error("InternalFailure"))
+    assert not is_retryable(client_error("LimitExceededException", "Limit on stacks reached"))
+    assert not is_retryable(client_error("ValidationError", "Template format error"))
+    assert is_retryable(client_error("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda."))  # fmt: skip

@@ -187,10 +187,15 @@ def translated(action: str) -> Iterator[None]:
         raise backend_error(exc, action) from exc
 
 
+QUOTA_CODES = frozenset({"LimitExceededException"})
+"""A quota hit on control-plane calls (CloudFormation, IAM): retrying cannot clear it."""
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """Throttling, server trouble, or IAM not yet consistent (a role created seconds ago)."""
+    """Throttling, server trouble, or IAM not yet consistent (a role created seconds ago);
+    not a quota hit, which waiting does not clear."""
     code = error_code(exc)
-    if code in TRANSIENT_CODES:
+    if code in TRANSIENT_CODES - QUOTA_CODES:
         return True
     return bool(code) and bool(IAM_PROPAGATION.search(str(exc)))
 
