@@ -54,4 +54,5 @@ def test_a_quota_hit_is_not_retried_by_the_control_plane_policy() -> None:
     assert is_retryable(client_error("InternalFailure"))
     assert not is_retryable(client_error("LimitExceededException", "Limit on stacks reached"))
     assert not is_retryable(client_error("ValidationError", "Template format error"))
-    assert is_retryable(client_error("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda."))  # fmt: skip
+    iam_lag = "The role defined for the function cannot be assumed by Lambda."
+    assert is_retryable(client_error("InvalidParameterValueException", iam_lag))
