@@ -593,3 +593,23 @@ def test_an_empty_board_says_so(boards_page: Browsed, boards_api: LiveServer) ->
     assert "Computed" in card.inner_text()
     assert card.locator("table").count() == 0
     assert page.locator("#panel-month").get_attribute("data-state") == "ready"
+
+
+def test_the_page_fits_a_phone_screen(browser: Any, boards_api: LiveServer) -> None:
+    """One column of boards, nothing wider than the screen (no sideways scrolling)."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="en-US", timezone_id="UTC"
+    )
+    try:
+        page = open_boards(context.new_page(), boards_api.url + PAGE)
+        page.wait_for_selector("#panel-month[data-state=ready]")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        boxes = (
+            page.locator("#panel-month .pair")
+            .first.locator(".board")
+            .evaluate_all("(cards) => cards.map((c) => c.getBoundingClientRect().left)")
+        )
+        assert boxes[0] == boxes[1]  # stacked, not side by side
+        screenshot(page, "leaderboards_phone.png")
+    finally:
+        context.close()

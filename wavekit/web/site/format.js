@@ -30,7 +30,7 @@ export const formatHz = (hz) => `${number(hz)}${NBSP}Hz`;
 /** "440 Hz (A4)". */
 export function frequencyLabel(hz) {
   const note = noteName(hz);
-  return note ? `${formatHz(hz)}${NBSP}(${note})` : formatHz(hz);
+  return note ? `${formatHz(hz)} (${note})` : formatHz(hz);
 }
 
 /** Note names of a chord or a spec's partials, lowest first: "C5 · E5 · G5". */

@@ -84,25 +84,24 @@ const visuallyHidden = (text) => el("span", { class: "visually-hidden" }, text);
 
 // -- one board ------------------------------------------------------------------------------
 
+/** The entry's name (a label that wraps only on narrow screens) and its details. */
 function keyCell(kind, entry) {
+  const label = (text) => el("span", { class: "label" }, text);
+  const detail = (text) => el("span", { class: "detail" }, text);
   switch (kind) {
     case "frequencies":
-      return [frequencyLabel(entry.frequency)];
+      return [label(frequencyLabel(entry.frequency))];
     case "chords":
-      return [chordNotes(entry.chord), el("span", { class: "detail" }, chordHz(entry.chord))];
+      return [label(chordNotes(entry.chord)), detail(chordHz(entry.chord))];
     case "clients":
-      return [el("span", { class: "client" }, String(entry.client_id))];
+      return [el("span", { class: "label client" }, String(entry.client_id))];
     case "specs":
       // One partial reads as on the frequencies board; a chord as on the chords board.
       return entry.frequencies.length === 1
-        ? [frequencyLabel(entry.frequencies[0]), el("span", { class: "detail" }, formatSpec(entry))]
-        : [
-            chordNotes(entry.frequencies),
-            el("span", { class: "detail" }, chordHz(entry.frequencies)),
-            el("span", { class: "detail" }, formatSpec(entry)),
-          ];
+        ? [label(frequencyLabel(entry.frequencies[0])), detail(formatSpec(entry))]
+        : [label(chordNotes(entry.frequencies)), detail(chordHz(entry.frequencies)), detail(formatSpec(entry))];
     default:
-      return [JSON.stringify(entry)];
+      return [label(JSON.stringify(entry))];
   }
 }
 
@@ -118,8 +117,9 @@ function changeCell(entry) {
 
 function boardTable(spec, metric, board, windowName) {
   const compared = WINDOWS[windowName].compare !== null;
-  // The column the board ranks by is marked (bold, and aria-sort for screen readers).
-  const numeric = (column) => (column === metric ? "num ranked" : "num");
+  // The column the board ranks by is marked (bold, and aria-sort for screen readers); the
+  // other measure is left out on narrow screens (leaderboards.css).
+  const numeric = (column) => (column === metric ? "num ranked" : "num other");
   const sortedBy = (column) => (column === metric ? "descending" : null);
   const header = el(
     "tr",
