@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wavekit import InvalidSpecError, ToneSpec, to_bytes
-from wavekit.audio.spec import BIT_DEPTHS
+from wavekit.audio.spec import BIT_DEPTHS, MAX_HARMONICS
 
 SUBTYPE = {8: "PCM_U8", 16: "PCM_16", 24: "PCM_24", 32: "PCM_32", "float32": "FLOAT"}
 
@@ -100,3 +100,70 @@ def test_frequency_at_or_above_nyquist_names_its_index(
     with pytest.raises(InvalidSpecError, match="Nyquist") as caught:
         ToneSpec(**fields)
     assert f"frequencies[{index}].freq" in caught.value.fields
+
+
+# --- waveforms, sweeps and noise (issue 14) ---
+
+
+@st.composite
+def rich_specs(draw: st.DrawFn) -> dict[str, Any]:
+    """Valid specs mixing sines, band-limited waves, sweeps and noise."""
+    fields = draw(valid_specs())
+    nyquist = fields["sample_rate"] / 2
+    frequency = st.floats(1.0, nyquist, exclude_max=True)
+    for partial in fields["frequencies"]:
+        kind = draw(st.sampled_from(["sine", "square", "triangle", "sawtooth", "sweep"]))
+        if kind == "sweep":
+            partial["freq_end"] = draw(frequency.filter(lambda f, p=partial: f != p["freq"]))
+            partial["sweep"] = draw(st.sampled_from(["log", "linear"]))
+        else:
+            partial["waveform"] = kind
+            if kind != "sine":  # at most MAX_HARMONICS harmonics below Nyquist
+                partial["freq"] = max(partial["freq"], nyquist / MAX_HARMONICS)
+    if draw(st.booleans()):
+        fields["noise"] = {
+            "color": draw(st.sampled_from(["white", "pink", "brown"])),
+            "amplitude": draw(st.floats(0.0, 1.0)),
+        }
+        fields["frequencies"] = fields["frequencies"][: draw(st.integers(0, 3))]
+    return fields
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rich_specs())
+def test_rich_specs_encode_decode_and_stay_within_volume(fields: dict[str, Any]) -> None:
+    spec = ToneSpec(**fields)
+    assert ToneSpec.parse(spec.canonical_json()) == spec
+    data = to_bytes(spec)
+    assert to_bytes(ToneSpec.parse(spec.canonical_json())) == data  # same spec, same bytes
+    info = sf.info(io.BytesIO(data))
+    assert info.frames == spec.frames
+    samples, _ = sf.read(io.BytesIO(data), always_2d=True)
+    assert np.all(np.isfinite(samples))
+    lsb = 1 / 127 if spec.bits_per_sample == 8 else 1 / 32767
+    rounding = 1.5 if spec.dither else 0.5
+    assert np.max(np.abs(samples)) <= spec.volume + rounding * lsb + 1e-12
+
+
+@settings(max_examples=80, deadline=None)
+@given(valid_specs(), st.data())
+def test_sweep_end_at_or_above_nyquist_names_its_index(
+    fields: dict[str, Any], data: st.DataObject
+) -> None:
+    index = data.draw(st.integers(0, len(fields["frequencies"]) - 1))
+    fields["frequencies"][index]["freq_end"] = data.draw(st.floats(fields["sample_rate"] / 2, 1e7))
+    with pytest.raises(InvalidSpecError, match="Nyquist") as caught:
+        ToneSpec(**fields)
+    assert f"frequencies[{index}].freq_end" in caught.value.fields
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    valid_specs(),
+    st.text(max_size=8).filter(lambda t: t not in {"sine", "square", "triangle", "sawtooth"}),
+)
+def test_unknown_waveform_names_its_field(fields: dict[str, Any], waveform: str) -> None:
+    fields["frequencies"][0]["waveform"] = waveform
+    with pytest.raises(InvalidSpecError) as caught:
+        ToneSpec(**fields)
+    assert "frequencies[0].waveform" in caught.value.fields

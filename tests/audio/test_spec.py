@@ -140,3 +140,93 @@ def test_spec_is_immutable() -> None:
     spec = ToneSpec(frequencies=[440])
     with pytest.raises(Exception, match="frozen"):
         spec.volume = 1.0  # type: ignore[misc]
+
+
+# --- waveforms, sweeps and noise (issue 14) ---
+
+NEW_FIELD_CASES = [
+    (
+        {"frequencies": [{"freq": 20, "freq_end": 30_000}]},
+        "frequencies[0].freq_end",
+        "Nyquist frequency 22050",
+    ),
+    ({"frequencies": [{"freq": 20, "sweep": "log"}]}, "frequencies[0].sweep", "needs freq_end"),
+    ({"frequencies": [{"freq": 20, "sweep": "cubic"}]}, "frequencies[0].sweep", "'log'"),
+    ({"frequencies": [{"freq": 440, "waveform": "saw"}]}, "frequencies[0].waveform", "'sawtooth'"),
+    (
+        {"frequencies": [{"freq": 20, "freq_end": 200, "waveform": "square"}]},
+        "frequencies[0].waveform",
+        "must be 'sine' for a sweep",
+    ),
+    ({"frequencies": [{"freq": 20, "freq_end": 20}]}, "frequencies[0].freq_end", "must differ"),
+    (
+        {"frequencies": [{"freq": 0.5, "waveform": "square"}]},
+        "frequencies[0].freq",
+        "at least 0.6729 Hz",
+    ),
+    ({"frequencies": [{"freq": 20, "freq_end": 0}]}, "frequencies[0].freq_end", "greater than 0"),
+    ({"frequencies": [{"freq": 20, "freq_end": "Z9"}]}, "frequencies[0]", "freq_end: 'Z9'"),
+    ({"frequencies": [], "noise": {"color": "blue"}}, "noise.color", "'pink'"),
+    ({"frequencies": [], "noise": {"color": "pink", "amplitude": 1.5}}, "noise.amplitude", "1"),
+    ({"frequencies": [], "noise": {"color": "pink", "amplitude": -0.1}}, "noise.amplitude", "0"),
+    ({"frequencies": [], "noise": {"amplitude": 0.5}}, "noise.color", "required"),
+    ({"frequencies": [], "noise": {"color": "pink", "seed": 3}}, "noise.seed", "not a known"),
+    ({"frequencies": []}, "frequencies", "at least 1 partial unless noise is given"),
+]
+
+
+@pytest.mark.parametrize(("changes", "field", "limit"), NEW_FIELD_CASES)
+def test_new_fields_name_field_and_limit(
+    changes: dict[str, object], field: str, limit: str
+) -> None:
+    with pytest.raises(InvalidSpecError) as caught:
+        ToneSpec(**{**BASE, **changes})
+    assert field in caught.value.fields
+    assert limit in str(caught.value)
+
+
+def test_specs_from_before_keep_their_json_and_hash() -> None:
+    """New fields are left out at their defaults: cached files keep their keys."""
+    spec = ToneSpec(frequencies=[440])
+    assert spec.canonical_json() == (
+        '{"bits_per_sample":16,"dither":false,"duration":1.0,"fade_in":0.005,'
+        '"fade_out":0.005,"frequencies":[{"amplitude":1.0,"channel":null,"freq":440.0,'
+        '"phase":0.0}],"number_of_channels":1,"sample_rate":44100,"volume":0.5}'
+    )
+    assert spec.spec_hash == "e04b86e51d1d2637e84c40548f7f4dc8e84ad9a4c5915d6764bd0c7ea2160779"
+    assert spec == ToneSpec(frequencies=[{"freq": 440, "waveform": "sine"}], noise=None)
+
+
+def test_new_fields_travel_in_the_canonical_json() -> None:
+    spec = ToneSpec(
+        frequencies=[
+            {"freq": "A4", "waveform": "square"},
+            {"freq": 20, "freq_end": "A9"},
+            {"freq": 100, "freq_end": 50, "sweep": "linear"},
+        ],
+        noise="pink",
+    )
+    data = json.loads(spec.canonical_json())
+    assert data["frequencies"][0] == {
+        "amplitude": 1.0, "channel": None, "freq": 440.0, "phase": 0.0, "waveform": "square",
+    }  # fmt: skip
+    assert data["frequencies"][1]["sweep"] == "log"  # freq_end alone means a log sweep
+    assert data["frequencies"][1]["freq_end"] == pytest.approx(midi_to_hz(129))
+    assert data["noise"] == {"color": "pink", "amplitude": 1.0}
+    assert ToneSpec.parse(spec.canonical_json()) == spec
+    explicit = ToneSpec(
+        frequencies=[
+            {"freq": 440, "waveform": "square"},
+            {"freq": 20, "freq_end": midi_to_hz(129), "sweep": "log"},
+            {"freq": 100, "freq_end": 50, "sweep": "linear"},
+        ],
+        noise={"color": "pink", "amp": 1},
+    )
+    assert explicit.spec_hash == spec.spec_hash
+
+
+def test_noise_alone_is_a_spec() -> None:
+    spec = ToneSpec.parse('{"frequencies": [], "noise": {"color": "brown", "amplitude": 0.2}}')
+    assert spec.frequencies == ()
+    assert spec.noise is not None
+    assert spec.noise.color == "brown"

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -235,3 +237,46 @@ def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(AudioFormatError, match="container"):
         write(spec, tmp_path / "t.ogg", container="ogg")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+@pytest.mark.parametrize("bits", [16, 24], ids=["by-name", "buffered"])
+def test_written_files_honour_the_umask(
+    tmp_path: Path, umask: int, mode: int, bits: BitDepth
+) -> None:
+    spec = ToneSpec(frequencies=[440], duration=0.05, bits_per_sample=bits)
+    previous = os.umask(umask)
+    try:
+        path = write(spec, tmp_path / "t.wav")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert [p.name for p in tmp_path.iterdir()] == ["t.wav"]  # no temporary left over
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"frequencies": [440, 445], "number_of_channels": 2},
+        {"frequencies": [{"freq": 440, "waveform": "square"}, 660], "fade_in": 0.3, "fade_out": 0},
+        {
+            "frequencies": [{"freq": 100, "channel": 0}, {"freq": 150.5, "channel": 2}],
+            "number_of_channels": 3,
+            "bits_per_sample": 24,
+        },
+        {"frequencies": [1000], "bits_per_sample": 8, "fade_out": 0.25},
+    ],
+    ids=["shared", "long-fade", "per-channel-24", "8-bit"],
+)
+def test_repeated_periods_are_the_quantised_frames(
+    tmp_path: Path, fields: dict[str, object]
+) -> None:
+    """A periodic tone's file quantises one period and repeats it; it must equal
+    quantising every rendered frame, whatever the block size."""
+    spec = ToneSpec(**{"duration": 1.3, "volume": 0.9, **fields})  # type: ignore[arg-type]
+    bits = int(spec.bits_per_sample)
+    data, _ = sf.read(io.BytesIO(to_bytes(spec)), dtype="int32", always_2d=True)
+    expected = np.rint(render(spec) * FULL_SCALE[bits])  # in the dtype the encoder uses
+    np.testing.assert_array_equal(data >> (32 - bits), expected)
+    streamed = write(spec, tmp_path / "s.wav", block_frames=4096)
+    assert streamed.read_bytes() == to_bytes(spec)

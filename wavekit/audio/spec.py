@@ -54,6 +54,8 @@ MAX_PARTIALS = 32
 MAX_CHANNELS = 8
 MAX_DURATION_S = 1e7
 """Practically unlimited, but keeps frame counts finite (10^7 s ≈ 116 days)."""
+MAX_HARMONICS = 1 << 15
+"""Most harmonics of a band-limited wave: freq ≥ sample_rate/65536 (0.67 Hz at 44.1 kHz)."""
 DEFAULT_FADE_S = 0.005
 A4_HZ = 440.0
 A4_MIDI = 69
@@ -380,6 +382,15 @@ def _partial_problems(i: int, partial: Partial, nyquist: float) -> list[FieldPro
                     "(sample_rate/2)",
                 )
             )
+    lowest = nyquist / MAX_HARMONICS
+    if partial.waveform != "sine" and partial.freq < lowest:
+        problems.append(
+            FieldProblem(
+                f"{where}.freq",
+                f"a band-limited {partial.waveform} needs at least {lowest:.4g} Hz at this "
+                f"sample rate (at most {MAX_HARMONICS} harmonics below Nyquist)",
+            )
+        )
     if partial.sweep is not None and partial.freq_end is None:
         problems.append(
             FieldProblem(f"{where}.sweep", "needs freq_end (the frequency the sweep ends at)")

@@ -44,7 +44,8 @@ class SweepPhase:
         if self.kind == "log":
             self.rate = math.log(self.f1 / self.f0) / frames  # L/N, per frame
             self.scale = self.f0 / (sample_rate * self.rate)  # K
-            self._expm1_j = np.expm1(self.rate * j)
+            with np.errstate(over="ignore"):  # a tone shorter than a tile: unused frames
+                self._expm1_j = np.expm1(self.rate * j)
         else:
             self.slope = (self.f1 - self.f0) / (2.0 * frames * sample_rate)  # w
             self._quadratic_j = self.slope * j * j
@@ -77,7 +78,14 @@ class SweepPhase:
         return (float(exact % 1) + self.offset) % 1.0, float(velocity)
 
     def cycles(self, first_tile: int, n_tiles: int) -> np.ndarray:
-        """Phase in cycles (mod 1 up to a whole number), shape ``(n_tiles, TILE)``."""
+        """Phase in cycles (mod 1 up to a whole number), shape ``(n_tiles, TILE)``.
+
+        Frames past the end of the tone (in its last tile) may overflow; nobody reads them.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._cycles(first_tile, n_tiles)
+
+    def _cycles(self, first_tile: int, n_tiles: int) -> np.ndarray:
         tiles = np.arange(first_tile, first_tile + n_tiles)
         starts = tiles * TILE
         anchors = starts // ANCHOR_FRAMES

@@ -13,10 +13,10 @@ Nyquist is ever computed, so nothing folds back. Two ways to sum the series:
   Sines use this too when their mix is periodic: an integer-Hz chord repeats within
   one second.
 - **A Taylor table** (:class:`TaylorTable`) for the rest (note names are irrational):
-  the band-limited wave and its first four derivatives on a 2^15-point grid, all from
-  the exact series by ``irfft``, evaluated at the exact phase by a 4th-order Taylor
-  step. The remainder is below -150 dB even for a 20 Hz sawtooth's 1102 harmonics, and
-  the cost does not grow with the number of harmonics.
+  the band-limited wave and its first derivatives on a fine grid (at least 2^15 points,
+  8 per cycle of the highest harmonic), all from the exact series by ``irfft``,
+  evaluated at the exact phase by a Taylor step whose order keeps the remainder below
+  -160 dB; the cost does not grow with the number of harmonics.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ from wavekit.audio.spec import Partial, Waveform
 PERIOD_LIMIT_SAMPLES = 1 << 21
 """Largest period table (frames × distinct signals) kept in memory: 16 MiB of float64."""
 TAYLOR_POINTS = 1 << 15
-"""Grid points per cycle of a Taylor table."""
-TAYLOR_ORDER = 4
-"""Highest derivative in a Taylor table; the remainder is (π/2^15)^5/120 × Σ c_k·k^5."""
+"""Least grid points per cycle of a Taylor table (at least 8 per highest harmonic)."""
+TAYLOR_REMAINDER = 1e-8
+"""Bound on the Taylor remainder relative to the fundamental (-160 dB): picks the order."""
+MAX_ORDER = 8
 _TWO_PI = 2.0 * math.pi
 
 
@@ -129,33 +130,43 @@ def periodic_table(
 class TaylorTable:
     """A band-limited wave evaluated at any phase, in time independent of its harmonics.
 
-    Rows ``D_m[i] = W^(m)(2πi/N)·(2π/N)^m/m!`` for ``m = 0..4``; for a phase of
-    ``(i + d)/N`` cycles, ``|d| ≤ 1/2``, ``W = Σ_m D_m[i]·d^m`` (Horner).
+    Rows ``D_m[i] = W^(m)(2πi/N)·(2π/N)^m/m!`` for ``m = 0..order``; for a phase of
+    ``(i + d)/N`` cycles, ``|d| ≤ 1/2``, ``W = Σ_m D_m[i]·d^m`` (Horner). ``N`` holds
+    at least 8 points per cycle of the highest harmonic, and the order is the smallest
+    whose remainder bound ``Σ|c_k|·(πk/N)^(order+1)/(order+1)!`` is below
+    :data:`TAYLOR_REMAINDER`: order 4 up to 1024 harmonics, 6 at most at the limit.
     """
 
     def __init__(self, waveform: Waveform, count: int, dtype: np.dtype[np.floating]) -> None:
-        n = TAYLOR_POINTS
         k, coef = series(waveform, count)
-        rows = np.empty((TAYLOR_ORDER + 1, n), dtype=np.float64)
+        n = max(TAYLOR_POINTS, 1 << math.ceil(math.log2(8 * max(count, 1))))
+        order = next(
+            m
+            for m in range(1, MAX_ORDER + 1)
+            if m == MAX_ORDER
+            or np.sum(np.abs(coef) * (math.pi * k / n) ** (m + 1)) / math.factorial(m + 1)
+            < TAYLOR_REMAINDER * abs(coef[0])
+        )
+        rows = np.empty((order + 1, n), dtype=np.float64)
         step = _TWO_PI / n
-        for m in range(TAYLOR_ORDER + 1):
+        for m in range(order + 1):
             spectrum = np.zeros(n // 2 + 1, dtype=np.complex128)
             # d^m/dθ^m of Im(c·e^{ikθ}) is Im(c·(ik)^m·e^{ikθ})
             scale = (-0.5j * n) * (1j**m) * (step**m / math.factorial(m))
             spectrum[k] = scale * coef * k.astype(np.float64) ** m
             rows[m] = np.fft.irfft(spectrum, n=n)
         self.rows = rows.astype(dtype)
-        self.dtype = dtype
+        self.points, self.order, self.dtype = n, order, dtype
 
     def evaluate(self, cycles: np.ndarray, out: np.ndarray, amplitude: float) -> None:
         """Add ``amplitude·W(2π·cycles)`` to ``out`` (``cycles`` in float64, any range)."""
-        position = cycles * TAYLOR_POINTS
+        position = cycles * self.points
         nearest = np.rint(position)
         d = (position - nearest).astype(self.dtype)
         index = nearest.astype(np.int64)
-        np.bitwise_and(index, TAYLOR_POINTS - 1, out=index)
-        acc = self.rows[TAYLOR_ORDER].take(index)
-        for m in range(TAYLOR_ORDER - 1, -1, -1):
+        np.bitwise_and(index, self.points - 1, out=index)
+        acc = self.rows[self.order].take(index)
+        for m in range(self.order - 1, -1, -1):
             acc *= d
             acc += self.rows[m].take(index)
         if amplitude != 1.0:
@@ -165,5 +176,9 @@ class TaylorTable:
 
 @lru_cache(maxsize=8)
 def taylor_table(waveform: Waveform, count: int, dtype: np.dtype[np.floating]) -> TaylorTable:
-    """Shared tables: one per waveform and harmonic count (≤ 1.3 MiB each in float64)."""
+    """Shared tables: one per waveform, harmonic count and dtype.
+
+    1.3 MiB in float64 up to 4096 harmonics; 14 MiB at the limit of
+    :data:`~wavekit.audio.spec.MAX_HARMONICS`.
+    """
     return TaylorTable(waveform, count, dtype)
