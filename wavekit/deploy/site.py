@@ -20,7 +20,7 @@ from wavekit.deploy.config import DeployConfig, Echo
 if TYPE_CHECKING:
     from boto3.session import Session
 
-NO_CACHE = frozenset({"index.html", "config.js"})
+NO_CACHE = frozenset({"index.html", "leaderboards.html", "config.js"})
 """Files that name the API or the other files: browsers must revalidate them."""
 DELETE_BATCH = 1000
 """Keys per ``DeleteObjects`` call (S3's limit)."""

@@ -376,3 +376,16 @@ def test_cost_estimate_grows_with_traffic() -> None:
     assert athena_small >= 720 * 24 * 10 / 1024**2 * 5 - 1e-9
     lines = d.cost_lines(1_000_000)
     assert lines[-1].lstrip().startswith("total")
+
+
+def test_the_published_site_carries_both_pages_uncached(session: Any, tmp_path: Path) -> None:
+    """Both pages carry the CSP naming the API: a browser must not keep an old copy."""
+    config = d.DeployConfig(stage="web", max_duration_s=30)
+    api = "https://abc.execute-api.us-east-1.amazonaws.com"
+    out = d.build_web_site(tmp_path / "site", api, REGION, "wb", config)
+    session.client("s3").create_bucket(Bucket="page")
+    d.publish_site(session, "page", out, retry=NO_WAIT, echo=Echo())
+    s3 = session.client("s3")
+    for page in ("index.html", "leaderboards.html", "config.js"):
+        assert s3.head_object(Bucket="page", Key=page)["CacheControl"] == "no-cache", page
+    assert api in (out / "leaderboards.html").read_text()  # its CSP lets it call the API
