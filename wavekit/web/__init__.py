@@ -1,6 +1,6 @@
 """The WAV builder and leaderboards pages: a static site (HTML + JavaScript modules, no build).
 
-The page talks to the service contract of DESIGN.md §3 only, so one set of files works
+The page talks to the service contract of docs/design.md §4 only, so one set of files works
 in two places:
 
 - :func:`mount_web` serves it from the service itself at ``/`` (same origin; what

@@ -1,4 +1,4 @@
-// The WAV service contract (DESIGN.md §3) from the browser: submit, poll, download by
+// The WAV service contract (docs/design.md §4) from the browser: submit, poll, download by
 // the redirect URL or by base64 chunks, read the leaderboards. Errors come back as
 // ServiceError with the service's field problems, or with a clear reason when the browser
 // could not read the answer at all (service down, or this origin missing from the CORS
