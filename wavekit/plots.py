@@ -225,6 +225,7 @@ def spectrum_figure(
     fig: Figure | None = None,
     figsize: tuple[float, float] = DEFAULT_FIGSIZE,
     dpi: float = DEFAULT_DPI,
+    title: str = "magnitude spectrum (dBFS)",
 ) -> Figure:
     """Magnitude spectrum in dBFS on a log-frequency axis, with the strongest peaks marked.
 
@@ -251,6 +252,8 @@ def spectrum_figure(
         Redraw into this figure instead of creating one.
     figsize, dpi
         Size of a new figure.
+    title
+        Above the plot; the default names the unit of the y axis.
 
     Returns
     -------
@@ -288,8 +291,8 @@ def spectrum_figure(
     ax.set(xlim=(min_freq, max(nyquist, min_freq * 2)), ylim=(floor_db, 6.0))
     ax.xaxis.set_major_formatter(FuncFormatter(_hz_label))
     ax.set_xlabel("frequency (Hz)")
-    ax.set_ylabel("dBFS")
-    ax.set_title("magnitude spectrum", fontsize="medium")
+    ax.set_ylabel("level (dBFS)")
+    ax.set_title(title, fontsize="medium")
     ax.grid(True, which="both", alpha=0.25)
     ax.tick_params(labelsize="small")
     return fig

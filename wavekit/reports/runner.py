@@ -112,14 +112,27 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _export_html(executed: Path) -> str:
+def _document_title(notebook: Any, fallback: str) -> str:
+    """The report's first level-1 heading (a markdown cell or output), for the page title."""
+    for cell in notebook.cells:
+        texts = [str(cell.source)] if cell.cell_type == "markdown" else [
+            str(o.get("data", {}).get("text/markdown", "")) for o in cell.get("outputs", [])
+        ]  # fmt: skip
+        for text in texts:
+            if match := re.match(r"#\s+(.+)", text.strip()):
+                return match.group(1).strip()
+    return fallback
+
+
+def _export_html(executed: Path, fallback_title: str) -> str:
     import nbformat
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True)  # type: ignore[no-untyped-call]
     exporter.exclude_output_prompt = True
     notebook = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
-    body, _ = exporter.from_notebook_node(notebook)
+    resources = {"metadata": {"name": _document_title(notebook, fallback_title)}}
+    body, _ = exporter.from_notebook_node(notebook, resources=resources)
     return str(body)
 
 
@@ -247,7 +260,7 @@ def render(
             request.html_path,
             request.executed_path,
         ) from None
-    _atomic_write(request.html_path, _export_html(request.executed_path))
+    _atomic_write(request.html_path, _export_html(request.executed_path, request.name))
     _write_manifest(request, "ok", clock(), None)
     write_index(request.out_dir)
     return ReportResult(request, request.html_path, skipped=False, attempts=tried)

@@ -1,8 +1,10 @@
-"""The usage report's content behind ``notebooks/05_usage_report.ipynb``: data, tables, figures.
+"""The usage report's content behind ``notebooks/05_usage_report.ipynb``: its data.
 
-The notebook only lays the sections out; everything it shows is computed here (and
-tested here): headline numbers, requests per hour with the diurnal profile, latency per
-route, errors by code, the leaderboards, and the spectrum of the week's top chord.
+The notebook only lays the sections out; everything it shows is computed in this
+package (and tested here): :func:`build` runs the queries (headline numbers, requests per
+hour, latency per route, errors by code, cost per day, the leaderboards, the week's top
+chord), :func:`headline_html` shows the headline, :mod:`.tables` the tables for people
+and :mod:`.charts` the charts.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wavekit.errors import FieldProblem, InvalidSpecError
+from wavekit.reports import formatting as fmt
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
 
     from wavekit.ports.analytics import Leaderboard, Warehouse
 
@@ -90,7 +92,12 @@ class UsageReport:
         return tables
 
     def write_tables(self, directory: str | Path | None) -> list[Path]:
-        """Write each table as ``<directory>/<name>.csv`` (nothing when ``directory`` is None)."""
+        """Write each table as ``<directory>/<name>.csv`` (nothing when ``directory`` is None).
+
+        The CSVs are for programs: raw values, ISO times; a board's ranks stay whole
+        numbers, its chords JSON arrays and a new entry's previous rank empty
+        (:meth:`Leaderboard.to_csv`).
+        """
         if directory is None:
             return []
         target = Path(directory)
@@ -98,7 +105,10 @@ class UsageReport:
         written = []
         for name, frame in self.tables().items():
             path = target / f"{name}.csv"
-            frame.to_csv(path, index=False)
+            if name in self.boards:
+                path.write_text(self.boards[name].to_csv(), encoding="utf-8")
+            else:
+                frame.to_csv(path, index=False)
             written.append(path)
         return written
 
@@ -150,133 +160,59 @@ def _plain(value: Any) -> Any:
     return item() if callable(item) else value
 
 
-# -- presentation -------------------------------------------------------------------------
+# -- the headline -------------------------------------------------------------------------
+
+ENGINE_NAMES = {"duckdb": "DuckDB over the local event lake", "athena": "Amazon Athena"}
+
+_HEADLINE_STYLE = """<style>
+.wk-window{color:#444;margin:0 0 .9rem}
+.wk-cards{display:flex;gap:.9rem;flex-wrap:wrap;margin:0 0 .5rem}
+.wk-card{border:1px solid #dde3ea;border-left:4px solid #1f5fa8;border-radius:.4rem;
+  padding:.7rem 1.1rem;min-width:9.5rem;background:#fbfcfe}
+.wk-card .value{font-size:1.7rem;font-weight:650;white-space:nowrap;
+  font-variant-numeric:tabular-nums}
+.wk-card .label{color:#333;font-weight:600;margin-top:.1rem}
+.wk-card .detail{color:#666;font-size:.85rem;white-space:nowrap}
+</style>"""
+
+
+def headline_cards(report: UsageReport) -> list[tuple[str, str, str]]:
+    """The headline numbers as (label, value with unit, detail) for people."""
+    s = report.summary
+    return [
+        ("Requests", fmt.count(s.get("requests") or 0),
+         f"{fmt.count(s.get('tone_requests') or 0)} tone requests"),
+        ("Unique clients", fmt.count(s.get("unique_clients") or 0), "by client id or address"),
+        ("Error rate", fmt.percent(s.get("error_rate") or 0),
+         f"{fmt.count(s.get('errors') or 0)} failed requests"),
+        ("Data served", fmt.megabytes(s.get("bytes_out") or 0),
+         f"{fmt.count(s.get('downloads') or 0)} downloads"),
+        ("Estimated cost", fmt.usd(s.get("estimated_cost_usd") or 0), "AWS list prices"),
+    ]  # fmt: skip
 
 
 def headline_html(report: UsageReport) -> str:
-    """The headline numbers as a row of cards."""
-    s = report.summary
-    cards = [
-        ("requests", f"{int(s.get('requests') or 0):,}"),
-        ("unique clients", f"{int(s.get('unique_clients') or 0):,}"),
-        ("error rate", f"{100 * float(s.get('error_rate') or 0):.2f} %"),
-        ("bytes served", _human_bytes(int(s.get("bytes_out") or 0))),
-        ("estimated cost", f"${float(s.get('estimated_cost_usd') or 0):,.2f}"),
-    ]
-    items = "".join(
-        f'<div class="card"><div class="value">{html.escape(v)}</div>'
-        f'<div class="label">{html.escape(k)}</div></div>'
-        for k, v in cards
+    """The window, where the numbers come from, and the headline numbers as cards."""
+    computed = max((b.computed_at for b in report.boards.values()), default=None)
+    facts = [fmt.window(report.start, report.end),
+             f"queried with {ENGINE_NAMES.get(report.engine, report.engine)}"]  # fmt: skip
+    if computed is not None:
+        facts.append(f"computed {fmt.moment(computed)}")
+    cards = "".join(
+        f'<div class="wk-card"><div class="value">{html.escape(value)}</div>'
+        f'<div class="label">{html.escape(label)}</div>'
+        f'<div class="detail">{html.escape(detail)}</div></div>'
+        for label, value, detail in headline_cards(report)
     )
-    style = (
-        "<style>.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #ddd;"
-        "border-radius:.5rem;padding:.75rem 1.25rem;min-width:9rem}.card .value{font-size:1.6rem;"
-        "font-weight:600}.card .label{color:#555}</style>"
+    window = html.escape(" · ".join(facts))
+    return f'{_HEADLINE_STYLE}<p class="wk-window">{window}</p><div class="wk-cards">{cards}</div>'
+
+
+def top_chord_markdown(report: UsageReport) -> str:
+    """One line naming the week's most requested chord by its notes and frequencies."""
+    if not report.top_chord:
+        return "No chord of two or more notes was requested in the window's last week."
+    return (
+        f"The most requested chord of the last {TOP_CHORD_DAYS} days: "
+        f"**{fmt.chord_notes(report.top_chord)}** ({fmt.chord_hertz(report.top_chord)})."
     )
-    window = f"{report.start:%Y-%m-%d %H:%M} – {report.end:%Y-%m-%d %H:%M} UTC"
-    heading = f"<p>{html.escape(window)} · engine {html.escape(report.engine)}</p>"
-    return f'{style}{heading}<div class="cards">{items}</div>'
-
-
-def _human_bytes(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:,.1f} {unit}" if unit != "B" else f"{int(size)} B"
-        size /= 1000
-    return f"{size} TB"  # pragma: no cover
-
-
-def _figure(width: float = 10, height: float = 3.6) -> Figure:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
-
-
-def hourly_figure(report: UsageReport) -> Figure:
-    """Requests per hour over the window, and the average day (diurnal profile, UTC)."""
-    fig = _figure(11, 3.8)
-    series_ax, profile_ax = fig.subplots(1, 2, width_ratios=[3, 1])
-    hourly = report.hourly
-    if len(hourly):
-        series_ax.plot(hourly["hour"], hourly["requests"], lw=0.8, label="requests")
-        series_ax.plot(hourly["hour"], hourly["errors"], lw=0.8, color="tab:red", label="errors")
-        series_ax.legend(loc="upper left")
-        profile = hourly.groupby(hourly["hour"].dt.hour)["requests"].mean()
-        profile_ax.bar(profile.index, profile.values, color="tab:blue")
-    series_ax.set_title("requests per hour")
-    profile_ax.set_title("average by hour of day (UTC)")
-    profile_ax.set_xlabel("hour")
-    series_ax.tick_params(axis="x", labelrotation=30)
-    return fig
-
-
-def latency_figure(report: UsageReport) -> Figure:
-    """p50 / p95 / p99 latency per route (ms, log scale)."""
-    fig = _figure(11, 0.45 * max(4, len(report.latency)) + 1)
-    ax = fig.subplots()
-    frame = report.latency.iloc[::-1]
-    y = range(len(frame))
-    for offset, column in zip((-0.25, 0, 0.25), ("p50_ms", "p95_ms", "p99_ms"), strict=True):
-        ax.barh(
-            [v + offset for v in y], frame[column], height=0.25, label=column.removesuffix("_ms")
-        )
-    ax.set_yticks(list(y), frame["route"])
-    ax.set_xscale("log")
-    ax.set_xlabel("latency (ms)")
-    ax.legend(loc="lower right")
-    ax.set_title("latency per route")
-    return fig
-
-
-def errors_figure(report: UsageReport) -> Figure:
-    fig = _figure(8, 3)
-    ax = fig.subplots()
-    frame = report.errors
-    if len(frame):
-        ax.bar(frame["error_code"].astype(str), frame["requests"], color="tab:red")
-        ax.tick_params(axis="x", labelrotation=30)
-    ax.set_title("errors by code")
-    return fig
-
-
-def board_label(entry: dict[str, Any]) -> str:
-    """How one leaderboard entry is named on a chart."""
-    if "frequency" in entry:
-        return f"{entry['frequency']:.1f} Hz"
-    if "chord" in entry:
-        return " + ".join(f"{f:.0f}" for f in entry["chord"])
-    if "client_id" in entry:
-        return str(entry["client_id"])
-    return " + ".join(f"{f:.0f}" for f in entry.get("frequencies", []))
-
-
-def board_figure(board: Leaderboard) -> Figure:
-    """Top entries as horizontal bars, best at the top."""
-    entries = list(board.entries)[::-1]
-    fig = _figure(8, 0.35 * max(4, len(entries)) + 1)
-    ax = fig.subplots()
-    ax.barh([board_label(e) for e in entries], [e["value"] for e in entries], color="tab:green")
-    ax.set_title(board.board.replace("_", " "))
-    return fig
-
-
-def chord_spectrum_figure(report: UsageReport) -> Figure:
-    """The spectrum of the most requested chord of the window's last week."""
-    from wavekit import ToneSpec, render
-    from wavekit.plots import spectrum_figure
-
-    chord = report.top_chord or (440.0,)
-    nyquist = 48_000 / 2
-    spec = ToneSpec(frequencies=[f for f in chord if f < nyquist] or [440.0], duration=1.0,
-                    sample_rate=48_000, volume=0.5)  # fmt: skip
-    return spectrum_figure(render(spec), spec.sample_rate, peaks=len(chord), figsize=(10, 4))
-
-
-def show(fig: Figure) -> Any:
-    """An IPython image of a figure (PNG), so reports embed it whatever the backend."""
-    from IPython.display import Image
-
-    from wavekit.plots import figure_png
-
-    return Image(data=figure_png(fig))  # type: ignore[no-untyped-call]
