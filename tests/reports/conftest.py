@@ -18,6 +18,22 @@ def report_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return lake
 
 
+@pytest.fixture(scope="session")
+def without_ipywidgets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory that, first on ``PYTHONPATH``, makes ``import ipywidgets`` fail.
+
+    ``make demo`` installs the service, analytics and reports extras, not the studio's
+    ipywidgets; a kernel there is what renders the report. In such a kernel anything
+    that imports ``tqdm.auto`` prints a red "TqdmWarning: IProgress not found".
+    """
+    shadow = tmp_path_factory.mktemp("without-ipywidgets")
+    (shadow / "ipywidgets").mkdir()
+    (shadow / "ipywidgets" / "__init__.py").write_text(
+        'raise ImportError("ipywidgets is not installed (as in a `make demo` venv)")\n'
+    )
+    return shadow
+
+
 @pytest.fixture
 def tiny_notebook(tmp_path: Path) -> Path:
     """A fast notebook with parameters; ``fail=True`` makes its second cell raise."""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +33,9 @@ SECTIONS = [
     "The week's most popular chord",
 ]
 START = END - dt.timedelta(days=7)
+RAW_FLOAT = re.compile(r"\d\.\d{6}(?!\d)")
+"""How pandas shows a float by default: ``523.251131``, ``5.742000``, ``5317.292660``."""
+REPORT_TABLES = 6  # latency, errors, three boards, cost per day
 
 
 def test_usage_report_numbers_match_pandas(report_lake: Path) -> None:
@@ -66,15 +72,67 @@ def test_bad_window_and_engine_name_the_parameter(report_lake: Path) -> None:
 
 @pytest.fixture(scope="module")
 def rendered(
-    report_lake: Path, tmp_path_factory: pytest.TempPathFactory, python_kernel: str
+    report_lake: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    python_kernel: str,
+    without_ipywidgets: Path,
 ) -> Path:
+    """The report rendered by a kernel without ipywidgets, as in a ``make demo`` venv."""
     out = tmp_path_factory.mktemp("rendered")
     request = ReportRequest(
         parameters={"lake": str(report_lake), "start": START.date().isoformat(),
                     "end": END.date().isoformat(), "title": "Test week"},
         out_dir=out,
     )  # fmt: skip
-    return render(request, kernel_name=python_kernel).html
+    path = os.pathsep.join(filter(None, [str(without_ipywidgets), os.environ.get("PYTHONPATH")]))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", path)
+        return render(request, kernel_name=python_kernel).html
+
+
+def outputs(executed: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(cell index, output) for every output of an executed notebook."""
+    notebook = json.loads(executed.read_text())
+    return [(i, o) for i, cell in enumerate(notebook["cells"]) for o in cell.get("outputs", [])]
+
+
+def shown_text(output: dict[str, Any]) -> str:
+    """What an output shows as text (HTML, markdown, plain), images left out."""
+    if output["output_type"] == "stream":
+        return "".join(output["text"])
+    data = output.get("data", {})
+    return "".join("".join(data[kind]) for kind in ("text/html", "text/markdown") if kind in data)
+
+
+@pytest.mark.slow
+def test_report_kernel_writes_no_stderr_warnings_or_errors(rendered: Path) -> None:
+    """Every cell of the executed report: nothing on stderr, no warning, no error, no widget
+    (the kernel had no ipywidgets, like ``make demo``'s)."""
+    executed = rendered.with_suffix(".ipynb")
+    found = outputs(executed)
+    assert found
+    for index, output in found:
+        assert output["output_type"] in {"display_data", "execute_result"}, (index, output)
+        assert "application/vnd.jupyter.widget-view+json" not in output.get("data", {}), index
+        text = shown_text(output)
+        assert "Warning" not in text, (index, text[:300])
+        assert "IProgress" not in text, (index, text[:300])
+
+
+@pytest.mark.slow
+def test_report_text_is_for_people(rendered: Path) -> None:
+    """Tables and words as shown: units, separators, notes, no NaN, no raw floats."""
+    executed = rendered.with_suffix(".ipynb")
+    text = "\n".join(shown_text(o) for _, o in outputs(executed))
+    assert "NaN" not in text
+    assert not RAW_FLOAT.search(text), RAW_FLOAT.search(text)
+    assert text.count("<table") == REPORT_TABLES
+    assert "row_heading" not in text  # no index column
+    for header in ("p95 (ms)", "Data (MB)", "Share of all requests (%)", "Total ($)", "Change"):
+        assert header in text, header
+    assert re.search(r"\d,\d{3}", text)  # thousands separators
+    assert re.search(r"\d+\.\d Hz \([A-G]#?-?\d", text)  # "440.0 Hz (A4)"
+    assert re.search(r"[▲▼] \d|>new<", text)
 
 
 @pytest.mark.slow
@@ -110,6 +168,7 @@ def test_broken_parameter_gives_a_failure_page(report_lake: Path, tmp_path: Path
 def test_report_sections_are_visible_in_chromium(rendered: Path) -> None:
     with launch_chromium(viewport={"width": 1200, "height": 900}) as page:
         page.goto(rendered.as_uri())
+        assert page.title() == "Test week"
         for section in SECTIONS:
             heading = page.get_by_role("heading", name=section)
             assert heading.is_visible(), section
@@ -117,6 +176,30 @@ def test_report_sections_are_visible_in_chromium(rendered: Path) -> None:
         assert images.count() >= 7
         widths = images.evaluate_all("els => els.map(e => e.naturalWidth)")
         assert min(widths) > 100  # decoded, not broken images
+        # nothing from stderr, no error or warning output area
+        stderr = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')
+        assert stderr.count() == 0
+        assert page.locator(".jp-OutputArea-output.jp-mod-error, .output_error").count() == 0
+        text = page.locator("body").inner_text()
+        assert "Warning" not in text
+        assert "NaN" not in text
+        assert not RAW_FLOAT.search(text), RAW_FLOAT.search(text)
+        # the tables: present, visible, every header named, no index cells
+        report_tables = page.locator("table")
+        assert report_tables.count() == REPORT_TABLES
+        assert all(report_tables.nth(i).is_visible() for i in range(REPORT_TABLES))
+        headers = page.locator("table thead th").all_inner_texts()
+        assert headers
+        assert all(h.strip() for h in headers), headers
+        assert page.locator("table tbody th").count() == 0
+        # every table fits the page (no cut-off columns)
+        overflow = page.evaluate(
+            "() => [...document.querySelectorAll('table')].filter(t => "
+            "t.getBoundingClientRect().right > document.documentElement.clientWidth).length"
+        )
+        assert overflow == 0
+        new = page.locator("td.new")
+        assert new.count() == 0 or new.first.inner_text() == "new"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "usage_report.png"), full_page=True)
         page.set_viewport_size({"width": 1200, "height": 1000})
@@ -136,6 +219,13 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     for section in SECTIONS:
         assert section in page
     assert "wavekit demo: a week of usage" in page
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page
+    executed = report.with_suffix(".ipynb")
+    shown = "\n".join(shown_text(o) for _, o in outputs(executed))
+    assert all(o["output_type"] != "stream" for _, o in outputs(executed))
+    assert "NaN" not in shown
+    assert "Warning" not in shown
+    assert not RAW_FLOAT.search(shown), RAW_FLOAT.search(shown)
     assert re.search(r"service: http://127\.0\.0\.1:\d+", done.stdout)
     assert re.search(r"\d+ accepted, \d+ downloaded, \d+ rejected with 422", done.stdout)
     assert (tmp_path / "reports" / "index.html").is_file()

@@ -207,7 +207,7 @@ def window(start: dt.datetime, end: dt.datetime) -> str:
     """
     length = end - start
     midnight = dt.time()
-    if start.timetz().replace(tzinfo=None) == midnight and end.time() == midnight:
+    if start.time() == midnight and end.time() == midnight:
         last = (end - dt.timedelta(days=1)).date()
         first = start.date()
         if first.year != last.year:
