@@ -59,9 +59,14 @@ def test_noise_is_gaussian_with_the_power_of_a_sine(color: NoiseColor) -> None:
     basis = np.column_stack([np.sin(2 * np.pi * 1000.5 * t), np.cos(2 * np.pi * 1000.5 * t)])
     coef, *_ = np.linalg.lstsq(basis, x, rcond=None)
     noise = x - basis @ coef
-    assert np.std(noise) == pytest.approx(math.hypot(*coef) / math.sqrt(2), rel=0.05)
+    # a 10 s estimate of the RMS scatters by 0.1 % (white), 0.8 % (pink), 3 % (brown,
+    # whose power sits below 20 Hz): allow 4 of those
+    tolerance = {"white": 0.01, "pink": 0.04, "brown": 0.12}[color]
+    assert np.std(noise) == pytest.approx(math.hypot(*coef) / math.sqrt(2), rel=tolerance)
     alone = render(ToneSpec(frequencies=[], noise={"color": color}, **base))[:, 0]
-    assert abs(np.mean(alone)) < 0.01 * np.std(alone)
+    # no DC: the mean is only the fluctuation of a 10 s average, whose standard deviation
+    # is 0.0015σ (white), 0.024σ (pink) and 0.05σ (brown, flat below 10 Hz): 4 of those
+    assert abs(np.mean(alone)) < {"white": 0.01, "pink": 0.1, "brown": 0.2}[color] * np.std(alone)
     # filtering keeps a Gaussian Gaussian; the difference has many independent samples
     # even for brown noise, whose own samples change slowly
     steps = np.diff(alone.astype(np.float64))
@@ -81,8 +86,9 @@ def test_same_spec_same_noise_other_spec_other_noise() -> None:
 def test_channels_carry_independent_noise(color: NoiseColor) -> None:
     spec = ToneSpec(frequencies=[], noise={"color": color}, duration=5, number_of_channels=3)
     x = render(spec).astype(np.float64)
-    correlation = np.corrcoef(x.T)
-    assert np.all(np.abs(correlation[np.triu_indices(3, 1)]) < 0.1)
+    # differences: same dependence, but many independent samples even for brown noise
+    correlation = np.corrcoef(np.diff(x, axis=0).T)
+    assert np.all(np.abs(correlation[np.triu_indices(3, 1)]) < 0.02)
 
 
 @pytest.mark.parametrize("color", ["white", "pink", "brown"])

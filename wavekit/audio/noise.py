@@ -1,9 +1,10 @@
 """Coloured noise, seeded by the spec, streamed in blocks with the same bits for any block size.
 
-White noise is Gaussian, made by Box–Muller from the raw 32-bit output of numpy's
-PCG64, in chunks of :data:`WHITE_CHUNK` frames; each chunk (and each channel) has its
-own generator, keyed by ``(spec seed, channel, chunk)``, so any frame range can be made
-without making what precedes it.
+White noise is Gaussian, made by Box–Muller from the raw output of numpy's PCG64, in
+chunks of :data:`WHITE_CHUNK` frames. Each channel has its own generator, keyed by
+``(spec seed, channel)``, and every chunk takes a fixed number of raw draws from it, so
+chunk ``k`` starts at draw ``k × that`` — PCG64 jumps there in O(log k) — and any frame
+range can be made without making what precedes it.
 
 Pink (power ∝ 1/f, -3.01 dB/octave) and brown (∝ 1/f², -6.02 dB/octave) noise are
 shaped in the frequency domain: each segment of ``N`` frames is the inverse FFT of
@@ -33,8 +34,8 @@ _STREAM = 0x6E6F697365  # "noise": keeps noise generators apart from the dither'
 _CACHED_SEGMENTS = 4
 
 
-def _generator(seed: int, channel: int, index: int) -> np.random.PCG64:
-    return np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_STREAM, channel, index)))
+def _generator(seed: int, channel: int) -> np.random.PCG64:
+    return np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_STREAM, channel)))
 
 
 def _gaussian_pairs(bits: np.random.PCG64, pairs: int) -> tuple[np.ndarray, np.ndarray]:
@@ -65,12 +66,15 @@ class NoiseSource:
         self.color, self.seed, self.channels = color, seed, channels
         self.sigma = amplitude / math.sqrt(2.0)
         self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        self._bits: dict[int, tuple[np.random.PCG64, int]] = {}  # channel: (generator, draws)
         if color == "white":
             self.length, self.hop = WHITE_CHUNK, WHITE_CHUNK
+            self.pairs = WHITE_CHUNK // 2
             return
         self.length = max(1 << 16, 1 << math.ceil(math.log2(sample_rate)))
         self.taper = self.length // 8
         self.hop = self.length - self.taper
+        self.pairs = self.length // 2 + 1
         freqs = np.fft.rfftfreq(self.length, 1.0 / sample_rate)
         power = np.maximum(freqs, CORNER_HZ) ** (-1.0 if color == "pink" else -2.0)
         power[0] = power[-1] = 0.0  # no DC, nothing at Nyquist
@@ -81,23 +85,39 @@ class NoiseSource:
         self._rise = np.sin(edge).astype(np.float32)
         self._fall = np.cos(edge).astype(np.float32)
 
+    def _draws(self, channel: int, index: int) -> np.random.PCG64:
+        """The channel's generator, positioned at segment ``index`` (``index ≥ -1``)."""
+        target = (index + 1) * self.pairs
+        bits, position = self._bits.get(channel, (None, 0))
+        if bits is None or position > target:
+            bits, position = _generator(self.seed, channel), 0
+        if target > position:
+            bits.advance(target - position)
+        self._bits[channel] = (bits, target + self.pairs)
+        return bits
+
     def _segment(self, channel: int, index: int) -> np.ndarray:
         """Segment ``index`` (frames ``index·hop ...``) of one channel, windowed, float32."""
         key = (channel, index)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        bits = _generator(self.seed, channel, index + 1)
+        radius, angle = _gaussian_pairs(self._draws(channel, index), self.pairs)
         if self.color == "white":
-            radius, angle = _gaussian_pairs(bits, self.length // 2)
             radius *= np.float32(self.sigma)
-            segment = np.concatenate([radius * np.cos(angle), radius * np.sin(angle)])
+            segment = np.empty(self.length, dtype=np.float32)
+            half = self.length // 2
+            np.cos(angle, out=segment[:half])
+            np.sin(angle, out=segment[half:])
+            segment[:half] *= radius
+            segment[half:] *= radius
         else:
-            radius, angle = _gaussian_pairs(bits, self.length // 2 + 1)
             radius *= self._gain
-            spectrum = np.empty(len(radius), dtype=np.complex64)
-            spectrum.real = radius * np.cos(angle)
-            spectrum.imag = radius * np.sin(angle)
+            parts = np.empty((self.pairs, 2), dtype=np.float32)  # (re, im) = complex64
+            np.cos(angle, out=parts[:, 0])
+            np.sin(angle, out=parts[:, 1])
+            parts *= radius[:, None]
+            spectrum = parts.view(np.complex64)[:, 0]
             segment = np.fft.irfft(spectrum, n=self.length).astype(np.float32, copy=False)
             segment[: self.taper] *= self._rise
             segment[self.length - self.taper :] *= self._fall

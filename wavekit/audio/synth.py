@@ -302,7 +302,7 @@ def _repeat_into(out: np.ndarray, period: np.ndarray, start: int) -> None:
         filled += size
 
 
-class _Renderer:
+class Renderer:
     """Raw (un-normalised) frames of one spec; holds the noise segments between blocks."""
 
     def __init__(self, spec: ToneSpec) -> None:
@@ -434,13 +434,35 @@ def peak(spec: ToneSpec, block_frames: int = DEFAULT_BLOCK_FRAMES) -> float:
     fade_in, fade_out = fade_frames(spec)
     if repeating is not None and spec.frames - fade_in - fade_out >= repeating.period:
         return repeating.raw_peak
-    renderer = _Renderer(spec)
+    renderer = Renderer(spec)
     return max(_abs_max(renderer.raw(start, n)) for start, n in _block_ranges(spec, block_frames))
 
 
 def _abs_max(block: np.ndarray) -> float:
     """Largest magnitude without allocating ``abs(block)``."""
     return max(float(block.max()), -float(block.min()))
+
+
+def raw_blocks(
+    spec: ToneSpec,
+    block_frames: int = DEFAULT_BLOCK_FRAMES,
+    raw_peak: float | None = None,
+) -> Iterator[tuple[np.ndarray, float]]:
+    """Yield ``(raw block, raw peak)``: the faded mix before normalisation, and the peak
+    that normalises it (measured by a first pass when the tone needs several blocks).
+
+    For :func:`blocks` and for the encoder, which normalises and quantises a block in
+    cache-sized pieces (``scale`` is elementwise, so the pieces give the same bits).
+    """
+    ranges = list(_block_ranges(spec, block_frames))
+    renderer = Renderer(spec)
+    if raw_peak is None and len(ranges) == 1:
+        block = renderer.raw(0, spec.frames)
+        yield block, _abs_max(block)
+        return
+    raw_peak = peak(spec, block_frames) if raw_peak is None else raw_peak
+    for start, n in ranges:
+        yield renderer.raw(start, n), raw_peak
 
 
 def blocks(
@@ -454,20 +476,13 @@ def blocks(
     ``block_frames`` (a multiple of :data:`TILE`). Pass ``raw_peak`` (from :func:`peak`)
     to skip the measuring pass a multi-block tone otherwise needs.
     """
-    ranges = list(_block_ranges(spec, block_frames))
-    renderer = _Renderer(spec)
-    if raw_peak is None and len(ranges) == 1:
-        block = renderer.raw(0, spec.frames)
-        yield scale(spec, block, _abs_max(block))
-        return
-    raw_peak = peak(spec, block_frames) if raw_peak is None else raw_peak
-    for start, n in ranges:
-        yield scale(spec, renderer.raw(start, n), raw_peak)
+    for block, block_peak in raw_blocks(spec, block_frames, raw_peak):
+        yield scale(spec, block, block_peak)
 
 
-def frames_between(spec: ToneSpec, start: int, stop: int, raw_peak: float) -> FloatFrames:
-    """Normalised frames ``start ... stop`` (any start: the encoder's fade edges)."""
-    return scale(spec, _Renderer(spec).raw(start, stop - start), raw_peak)
+def raw_between(spec: ToneSpec, start: int, stop: int) -> np.ndarray:
+    """Raw frames ``start ... stop`` (any start: the encoder's fade edges)."""
+    return Renderer(spec).raw(start, stop - start)
 
 
 def render(spec: ToneSpec) -> FloatFrames:

@@ -38,6 +38,8 @@ WAV_DATA_LIMIT = 0xFFFF_FFFF - 1024
 """Bytes of audio a plain RIFF/WAV can hold (32-bit sizes, minus room for headers)."""
 
 WRITE_BUFFER_BYTES = 1 << 20
+QUANTIZE_FRAMES = 1 << 14
+"""Frames normalised and quantised at a time: the float and integer pieces stay in cache."""
 REPEAT_FRAMES = 1 << 18
 """Frames handed to libsndfile at a time when a quantised period is repeated."""
 ONE_PASS_SAMPLES = 1 << 23
@@ -50,6 +52,13 @@ _SUBTYPES: dict[BitDepth, str] = {
     24: "PCM_24",
     32: "PCM_32",
     "float32": "FLOAT",
+}
+_SAMPLE_DTYPES: dict[BitDepth, type[np.generic]] = {
+    8: np.int16,
+    16: np.int16,
+    24: np.int32,
+    32: np.int32,
+    "float32": np.float32,
 }
 _FLAC_SUBTYPES: dict[BitDepth, str] = {8: "PCM_S8", 16: "PCM_16", 24: "PCM_24"}
 
@@ -83,27 +92,44 @@ class Quantizer:
 
     Integer depths round to nearest after optional TPDF dither (two uniform draws per
     frame and signal, from a generator seeded by the spec, consumed frame by frame so
-    the result does not depend on block size). Values are clipped to full scale, so
-    dither at volume 1.0 can never wrap around.
+    the result does not depend on block size). Dithered values are clipped to full
+    scale, so dither at volume 1.0 can never wrap around; without dither the normalised
+    peak is at most ``volume`` plus a few ulps, which rounds to full scale at most.
     """
 
     def __init__(self, spec: ToneSpec) -> None:
+        self.spec = spec
         self.bits = spec.bits_per_sample
         self.dither = spec.dither and self.bits in (8, 16)
+        self.sample_dtype = np.dtype(_SAMPLE_DTYPES[self.bits])
         self._rng = np.random.Generator(np.random.PCG64(spec.seed))
 
-    def __call__(self, block: np.ndarray) -> np.ndarray:
-        channels = block.shape[1]
+    def __call__(self, block: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Quantise normalised frames ``(n, channels)`` into ``out`` (new if ``None``)."""
+        frames, channels = block.shape
+        if out is None:
+            out = np.empty((frames, channels), dtype=self.sample_dtype)
         shared = channels > 1 and block.strides[1] == 0
         signal = block[:, :1] if shared else block
-        samples = self._quantize(signal)
-        if shared:  # column_stack interleaves 3× faster than np.repeat here
-            return np.column_stack([samples[:, 0]] * channels)
-        return samples
+        for lo in range(0, frames, QUANTIZE_FRAMES):  # pieces that stay in cache
+            hi = min(lo + QUANTIZE_FRAMES, frames)
+            self._quantize(signal[lo:hi], out[lo:hi])
+        return out
 
-    def _quantize(self, x: np.ndarray) -> np.ndarray:
+    def scaled(self, raw: np.ndarray, raw_peak: float) -> np.ndarray:
+        """Normalise (:func:`~wavekit.audio.synth.scale`) and quantise a raw block, piece by
+        piece, so each piece is still in cache for the second step."""
+        frames = raw.shape[0]
+        out = np.empty((frames, self.spec.number_of_channels), dtype=self.sample_dtype)
+        for lo in range(0, frames, QUANTIZE_FRAMES):
+            hi = min(lo + QUANTIZE_FRAMES, frames)
+            self(synth.scale(self.spec, raw[lo:hi], raw_peak), out[lo:hi])
+        return out
+
+    def _quantize(self, x: np.ndarray, out: np.ndarray) -> None:
         if self.bits == "float32":
-            return np.ascontiguousarray(x, dtype=np.float32)
+            out[...] = x  # already float32 (scale casts)
+            return
         bits = self.bits
         full_scale = float(2 ** (bits - 1) - 1)
         y: np.ndarray = np.multiply(x, x.dtype.type(full_scale), order="C")
@@ -111,14 +137,11 @@ class Quantizer:
             u = self._rng.random((*x.shape, 2), dtype=np.float32)
             y += u[..., 0] - u[..., 1]
         np.rint(y, out=y)
-        np.clip(y, -full_scale - 1, full_scale, out=y)
-        if bits == 8:  # libsndfile maps int16 >> 8 onto unsigned 8-bit
-            return np.left_shift(y.astype(np.int16), 8)
-        if bits == 16:
-            return y.astype(np.int16)
-        if bits == 24:  # libsndfile keeps the top 24 bits of an int32
-            return np.left_shift(y.astype(np.int32), 8)
-        return y.astype(np.int32)
+        if self.dither:  # without dither |y| ≤ full_scale·(1 + 4 ulp), which rounds in range
+            np.clip(y, -full_scale - 1, full_scale, out=y)
+        np.copyto(out, y, casting="unsafe")  # exact: y holds integers in range
+        if bits in (8, 24):  # libsndfile maps int16 >> 8 onto unsigned 8-bit, and keeps
+            np.left_shift(out, 8, out=out)  # the top 24 bits of an int32
 
 
 def encoded_blocks(
@@ -144,7 +167,10 @@ def encoded_blocks(
         parts = _periodic_parts(spec, repeating, quantize, block_frames)
     else:
         raw_peak = synth.peak(spec, block_frames) if spec.frames > block_frames else None
-        parts = (quantize(block) for block in synth.blocks(spec, block_frames, raw_peak))
+        parts = (
+            quantize.scaled(raw, peak)
+            for raw, peak in synth.raw_blocks(spec, block_frames, raw_peak)
+        )
     with tqdm(
         total=spec.frames,
         unit="frame",
@@ -168,7 +194,7 @@ def _periodic_parts(
     one_period = quantize(synth.scale(spec, repeating.table.T.copy(), raw_peak))
     for start in range(0, fade_in, block_frames):
         stop = min(start + block_frames, fade_in)
-        yield quantize(synth.frames_between(spec, start, stop, raw_peak))
+        yield quantize.scaled(synth.raw_between(spec, start, stop), raw_peak)
     copies = max(1, REPEAT_FRAMES // period)
     repeated = np.tile(one_period, (copies + 1, 1))
     position, end = fade_in, spec.frames - fade_out
@@ -179,7 +205,7 @@ def _periodic_parts(
         position += count
     for start in range(end, spec.frames, block_frames):
         stop = min(start + block_frames, spec.frames)
-        yield quantize(synth.frames_between(spec, start, stop, raw_peak))
+        yield quantize.scaled(synth.raw_between(spec, start, stop), raw_peak)
 
 
 def _write_to(
