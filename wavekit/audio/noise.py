@@ -11,8 +11,10 @@ shaped in the frequency domain: each segment of ``N`` frames is the inverse FFT 
 independent complex Gaussian bins scaled to the wanted spectrum, and segments overlap
 by ``N/8`` frames with power-complementary sine/cosine tapers, so the variance is
 the same at every frame and the spectrum is exact to within a fraction of a bin
-(``N`` ≥ 2^16: 0.7 Hz at 44.1 kHz). No IIR approximation, no ripple; below
-:data:`CORNER_HZ` the spectrum is flat, so the noise is stationary and has no DC.
+(``N`` = 2^14 at 44.1 and 48 kHz: 2.7 Hz bins; more at higher rates — the size that
+keeps the FFT in cache, which made it 1.4× faster than 2^16). No IIR approximation,
+no ripple; below :data:`CORNER_HZ` the spectrum is flat, so the noise is stationary
+and has no DC.
 
 ``amplitude`` sets the RMS to ``amplitude/√2``: the power of a sine of that amplitude.
 """
@@ -71,7 +73,7 @@ class NoiseSource:
             self.length, self.hop = WHITE_CHUNK, WHITE_CHUNK
             self.pairs = WHITE_CHUNK // 2
             return
-        self.length = max(1 << 16, 1 << math.ceil(math.log2(sample_rate)))
+        self.length = 1 << max(14, math.ceil(math.log2(sample_rate / 3)))  # bins ≤ 3 Hz
         self.taper = self.length // 8
         self.hop = self.length - self.taper
         self.pairs = self.length // 2 + 1
@@ -114,9 +116,10 @@ class NoiseSource:
         else:
             radius *= self._gain
             parts = np.empty((self.pairs, 2), dtype=np.float32)  # (re, im) = complex64
-            np.cos(angle, out=parts[:, 0])
-            np.sin(angle, out=parts[:, 1])
-            parts *= radius[:, None]
+            trig = np.cos(angle)
+            np.multiply(trig, radius, out=parts[:, 0])
+            np.sin(angle, out=trig)
+            np.multiply(trig, radius, out=parts[:, 1])
             spectrum = parts.view(np.complex64)[:, 0]
             segment = np.fft.irfft(spectrum, n=self.length).astype(np.float32, copy=False)
             segment[: self.taper] *= self._rise
