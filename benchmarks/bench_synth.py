@@ -70,7 +70,7 @@ CASES = [
         None,
         ["square", "440", "square", "445"],
         "≥ 10× SoX",
-    ),  # fmt: skip
+    ),
     Case("pink noise", [], "pink", ["pinknoise"], "≥ 3× SoX"),
     Case(
         "log sweep 20→20k",
@@ -78,7 +78,7 @@ CASES = [
         None,
         ["sine", "20/20000"],
         "≥ 3× SoX",
-    ),  # fmt: skip
+    ),
     # no short period: sample by sample (tiles; Taylor tables for the square)
     Case("sine C#5+E5", ["C#5", "E5"], None, None, "(information)"),
     Case("square C#5+E5", [square("C#5"), square("E5")], None, None, "(information)"),
