@@ -41,8 +41,31 @@ def _sweep_spec(spec: ToneSpec | Mapping[str, Any] | str | bytes) -> ToneSpec:
     return spec
 
 
-def _fft_size(frames: int) -> int:
-    return 1 << (2 * frames - 1).bit_length()
+def fft_convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Full linear convolution of two 1-D signals by FFT (``len(a) + len(b) - 1`` samples)."""
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    length = x.shape[0] + y.shape[0] - 1
+    size = 1 << (length - 1).bit_length()
+    return np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(y, size), size)[:length]
+
+
+def synthetic_room(
+    sample_rate: int, rt60: float = 0.3, seed: int = 0, seconds: float | None = None
+) -> np.ndarray:
+    """A made-up room response to try the measurement chain on (notebook 06).
+
+    Direct sound (1.0), two early reflections (0.5 after 3.1 ms, -0.3 after 7.1 ms)
+    and a diffuse tail of Gaussian noise decaying by 60 dB in ``rt60`` seconds, from
+    10 ms on. Lasts ``seconds`` (default ``rt60``).
+    """
+    length = max(1, round((rt60 if seconds is None else seconds) * sample_rate))
+    t = np.arange(length) / sample_rate
+    tail = np.random.default_rng(seed).standard_normal(length)
+    response = 0.05 * tail * np.exp(-t * (3 * np.log(10) / rt60)) * (t >= 0.010)
+    for delay, gain in ((0.0, 1.0), (0.0031, 0.5), (0.0071, -0.3)):
+        if (index := round(delay * sample_rate)) < length:
+            response[index] += gain
+    return response
 
 
 def sweep_inverse(spec: ToneSpec | Mapping[str, Any] | str | bytes) -> np.ndarray:
@@ -72,7 +95,7 @@ def sweep_inverse(spec: ToneSpec | Mapping[str, Any] | str | bytes) -> np.ndarra
         law = SweepPhase(partial, spec.sample_rate, spec.frames)
         played = law.frequency(np.arange(spec.frames)[::-1])  # what the reversed sweep plays
         inverse *= played / max(partial.freq, partial.freq_end or partial.freq)
-    size = _fft_size(spec.frames)
+    size = 1 << (2 * spec.frames - 2).bit_length()
     gain = np.abs(np.fft.rfft(sweep, size) * np.fft.rfft(inverse, size))
     freqs = np.fft.rfftfreq(size, 1.0 / spec.sample_rate)
     low, high = sorted((partial.freq, partial.freq_end or partial.freq))
@@ -118,7 +141,5 @@ def impulse_response(
         )
     if not 0 <= lead < spec.frames:
         raise ValueError(f"lead must be in 0..{spec.frames - 1} samples")
-    inverse = sweep_inverse(spec)
-    size = 1 << (recorded.shape[0] + spec.frames - 2).bit_length()
-    full = np.fft.irfft(np.fft.rfft(recorded, size) * np.fft.rfft(inverse, size), size)
+    full = fft_convolve(recorded, sweep_inverse(spec))
     return full[spec.frames - 1 - lead : recorded.shape[0]]
