@@ -19,6 +19,7 @@ system's response at unit gain.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,7 +62,7 @@ def synthetic_room(
     length = max(1, round((rt60 if seconds is None else seconds) * sample_rate))
     t = np.arange(length) / sample_rate
     tail = np.random.default_rng(seed).standard_normal(length)
-    response = 0.05 * tail * np.exp(-t * (3 * np.log(10) / rt60)) * (t >= 0.010)
+    response: np.ndarray = 0.05 * tail * np.exp(-t * (3 * math.log(10) / rt60)) * (t >= 0.010)
     for delay, gain in ((0.0, 1.0), (0.0031, 0.5), (0.0071, -0.3)):
         if (index := round(delay * sample_rate)) < length:
             response[index] += gain
