@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test test-fast lint bench bench-service bench-analytics install install-dev clean
+.PHONY: demo test test-fast lint bench bench-service bench-analytics bench-coldstart install install-dev clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wavekit needs Python 3.11+")'
@@ -46,6 +46,9 @@ bench-service: install-dev
 
 bench-analytics: install-dev
 	$(PY) benchmarks/bench_analytics.py
+
+bench-coldstart: install-dev
+	$(PY) benchmarks/bench_coldstart.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache out
