@@ -1,10 +1,10 @@
 """Coloured noise, seeded by the spec, streamed in blocks with the same bits for any block size.
 
-White noise is Gaussian, made by Box–Muller from the raw output of numpy's PCG64, in
-chunks of :data:`WHITE_CHUNK` frames. Each channel has its own generator, keyed by
-``(spec seed, channel)``, and every chunk takes a fixed number of raw draws from it, so
-chunk ``k`` starts at draw ``k × that`` — PCG64 jumps there in O(log k) — and any frame
-range can be made without making what precedes it.
+White noise is Gaussian, made by Box–Muller from the raw output of numpy's PCG64
+(seeded from the spec), in chunks of :data:`WHITE_CHUNK` frames. Every chunk takes a
+fixed number of raw draws for all channels at once, so chunk ``k`` starts at draw
+``k × that`` — PCG64 jumps there in O(log k) — and any frame range can be made without
+making what precedes it. Channels get disjoint draws: independent noise.
 
 Pink (power ∝ 1/f, -3.01 dB/octave) and brown (∝ 1/f², -6.02 dB/octave) noise are
 shaped in the frequency domain: each segment of ``N`` frames is the inverse FFT of
@@ -36,20 +36,21 @@ _STREAM = 0x6E6F697365  # "noise": keeps noise generators apart from the dither'
 _CACHED_SEGMENTS = 4
 
 
-def _generator(seed: int, channel: int) -> np.random.PCG64:
-    return np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_STREAM, channel)))
+def _generator(seed: int) -> np.random.PCG64:
+    return np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_STREAM,)))
 
 
-def _gaussian_pairs(bits: np.random.PCG64, pairs: int) -> tuple[np.ndarray, np.ndarray]:
+def _gaussian_pairs(bits: np.random.PCG64, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Box–Muller from raw bits: radius ``sqrt(-2 ln u)`` and angle ``2π·v`` (float32).
 
     ``u`` takes the 2^24 values (k+1)/2^24, so the radius never overflows (at most 5.77:
     the tails past 5.77σ, probability 8e-9, are cut).
     """
-    raw = bits.random_raw(pairs).view(np.uint32)
+    count = shape[0] * shape[1]
+    raw = bits.random_raw(count).view(np.uint32)
     np.right_shift(raw, 8, out=raw)
     values = raw.astype(np.float32)
-    radius, angle = values[:pairs], values[pairs:]
+    radius, angle = values[:count].reshape(shape), values[count:].reshape(shape)
     radius += 1.0
     radius *= np.float32(2.0**-24)
     np.log(radius, out=radius)
@@ -60,15 +61,20 @@ def _gaussian_pairs(bits: np.random.PCG64, pairs: int) -> tuple[np.ndarray, np.n
 
 
 class NoiseSource:
-    """Noise of one colour for every channel of a tone, frame range by frame range."""
+    """Noise of one colour for every channel of a tone, frame range by frame range.
+
+    Segment ``k`` (frames ``k·hop ...``) of every channel is made at once, from the
+    ``channels × pairs`` raw draws starting at draw ``(k+1) × channels × pairs`` of the
+    spec's generator.
+    """
 
     def __init__(
         self, color: NoiseColor, amplitude: float, seed: int, sample_rate: int, channels: int
     ) -> None:
         self.color, self.seed, self.channels = color, seed, channels
         self.sigma = amplitude / math.sqrt(2.0)
-        self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
-        self._bits: dict[int, tuple[np.random.PCG64, int]] = {}  # channel: (generator, draws)
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._bits: tuple[np.random.PCG64, int] | None = None  # (generator, draws taken)
         if color == "white":
             self.length, self.hop = WHITE_CHUNK, WHITE_CHUNK
             self.pairs = WHITE_CHUNK // 2
@@ -87,56 +93,58 @@ class NoiseSource:
         self._rise = np.sin(edge).astype(np.float32)
         self._fall = np.cos(edge).astype(np.float32)
 
-    def _draws(self, channel: int, index: int) -> np.random.PCG64:
-        """The channel's generator, positioned at segment ``index`` (``index ≥ -1``)."""
-        target = (index + 1) * self.pairs
-        bits, position = self._bits.get(channel, (None, 0))
-        if bits is None or position > target:
-            bits, position = _generator(self.seed, channel), 0
+    def _draws(self, index: int) -> np.random.PCG64:
+        """The generator, positioned at segment ``index`` (``index ≥ -1``)."""
+        per_segment = self.channels * self.pairs
+        target = (index + 1) * per_segment
+        bits, position = self._bits or (_generator(self.seed), 0)
+        if position > target:
+            bits, position = _generator(self.seed), 0
         if target > position:
             bits.advance(target - position)
-        self._bits[channel] = (bits, target + self.pairs)
+        self._bits = (bits, target + per_segment)
         return bits
 
-    def _segment(self, channel: int, index: int) -> np.ndarray:
-        """Segment ``index`` (frames ``index·hop ...``) of one channel, windowed, float32."""
-        key = (channel, index)
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        radius, angle = _gaussian_pairs(self._draws(channel, index), self.pairs)
+    def _segment(self, index: int) -> np.ndarray:
+        """Segment ``index`` of every channel, windowed: float32, ``(channels, length)``."""
+        if index in self._cache:
+            self._cache.move_to_end(index)
+            return self._cache[index]
+        shape = (self.channels, self.pairs)
+        radius, angle = _gaussian_pairs(self._draws(index), shape)
         if self.color == "white":
             radius *= np.float32(self.sigma)
-            segment = np.empty(self.length, dtype=np.float32)
+            segment = np.empty((self.channels, self.length), dtype=np.float32)
             half = self.length // 2
-            np.cos(angle, out=segment[:half])
-            np.sin(angle, out=segment[half:])
-            segment[:half] *= radius
-            segment[half:] *= radius
+            np.cos(angle, out=segment[:, :half])
+            np.sin(angle, out=segment[:, half:])
+            segment[:, :half] *= radius
+            segment[:, half:] *= radius
         else:
             radius *= self._gain
-            parts = np.empty((self.pairs, 2), dtype=np.float32)  # (re, im) = complex64
+            parts = np.empty((*shape, 2), dtype=np.float32)  # (re, im) = complex64
             trig = np.cos(angle)
-            np.multiply(trig, radius, out=parts[:, 0])
+            np.multiply(trig, radius, out=parts[..., 0])
             np.sin(angle, out=trig)
-            np.multiply(trig, radius, out=parts[:, 1])
-            spectrum = parts.view(np.complex64)[:, 0]
-            segment = np.fft.irfft(spectrum, n=self.length).astype(np.float32, copy=False)
-            segment[: self.taper] *= self._rise
-            segment[self.length - self.taper :] *= self._fall
-        self._cache[key] = segment
-        if len(self._cache) > _CACHED_SEGMENTS * self.channels:
+            np.multiply(trig, radius, out=parts[..., 1])
+            spectrum = parts.view(np.complex64)[..., 0]
+            segment = np.fft.irfft(spectrum, n=self.length, axis=1)
+            segment = segment.astype(np.float32, copy=False)
+            segment[:, : self.taper] *= self._rise
+            segment[:, self.length - self.taper :] *= self._fall
+        self._cache[index] = segment
+        if len(self._cache) > _CACHED_SEGMENTS:
             self._cache.popitem(last=False)
         return segment
 
-    def add_to(self, out: np.ndarray, channel: int, start: int) -> None:
-        """Add this channel's noise for frames ``start ... start+len(out)`` to ``out`` (1-D)."""
-        stop = start + out.shape[0]
+    def add_to(self, out: np.ndarray, start: int) -> None:
+        """Add the noise of frames ``start ... start+n`` to ``out``, shape ``(channels, n)``."""
+        stop = start + out.shape[1]
         first = (start - self.length) // self.hop + 1
         last = (stop - 1) // self.hop
         for index in range(max(first, -1), last + 1):
             begin = index * self.hop
             lo, hi = max(begin, start), min(begin + self.length, stop)
             if lo < hi:
-                segment = self._segment(channel, index)
-                out[lo - start : hi - start] += segment[lo - begin : hi - begin]
+                segment = self._segment(index)
+                out[:, lo - start : hi - start] += segment[:, lo - begin : hi - begin]

@@ -340,8 +340,7 @@ class Renderer:
         if self.noise is not None:
             if signals < width:
                 block[1:] = block[0]
-            for channel in range(width):
-                self.noise.add_to(block[channel], channel, start)
+            self.noise.add_to(block, start)
         frames_first = block.T
         _apply_fades(spec, frames_first, start)
         return frames_first

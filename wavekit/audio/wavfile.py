@@ -38,7 +38,7 @@ WAV_DATA_LIMIT = 0xFFFF_FFFF - 1024
 """Bytes of audio a plain RIFF/WAV can hold (32-bit sizes, minus room for headers)."""
 
 WRITE_BUFFER_BYTES = 1 << 20
-QUANTIZE_FRAMES = 1 << 14
+QUANTIZE_FRAMES = 1 << 15
 """Frames normalised and quantised at a time: the float and integer pieces stay in cache."""
 REPEAT_FRAMES = 1 << 18
 """Frames handed to libsndfile at a time when a quantised period is repeated."""
@@ -116,18 +116,18 @@ class Quantizer:
             self._quantize(signal[lo:hi], out[lo:hi])
         return out
 
-    def scaled(self, raw: np.ndarray, raw_peak: float) -> np.ndarray:
-        """Normalise (:func:`~wavekit.audio.synth.scale`) and quantise a raw block, piece by
-        piece, so each piece is still in cache for the second step."""
+    def scaled(self, raw: np.ndarray, raw_peak: float) -> Iterator[np.ndarray]:
+        """Normalise (:func:`~wavekit.audio.synth.scale`) and quantise a raw block, piece
+        by piece: each piece is still in cache for the next step, and the small arrays
+        handed to the writer come from recycled memory (fresh pages of one big output
+        array cost more than quantising them)."""
         frames, width = raw.shape
-        out = np.empty((frames, self.spec.number_of_channels), dtype=self.sample_dtype)
         piece = np.empty((min(frames, QUANTIZE_FRAMES), width), dtype=raw.dtype)
         for lo in range(0, frames, QUANTIZE_FRAMES):
             hi = min(lo + QUANTIZE_FRAMES, frames)
             rows = piece[: hi - lo]
             _copy_columns(rows, raw[lo:hi])  # raw holds one column per signal: interleave
-            self(synth.scale(self.spec, rows, raw_peak), out[lo:hi])
-        return out
+            yield self(synth.scale(self.spec, rows, raw_peak))
 
     def _quantize(self, x: np.ndarray, out: np.ndarray) -> None:
         """Quantise ``x`` (frames, 1 or channels) into ``out`` (frames, channels)."""
@@ -185,8 +185,9 @@ def encoded_blocks(
     else:
         raw_peak = synth.peak(spec, block_frames) if spec.frames > block_frames else None
         parts = (
-            quantize.scaled(raw, peak)
+            samples
             for raw, peak in synth.raw_blocks(spec, block_frames, raw_peak)
+            for samples in quantize.scaled(raw, peak)
         )
     with tqdm(
         total=spec.frames,
@@ -211,7 +212,7 @@ def _periodic_parts(
     one_period = quantize(synth.scale(spec, repeating.table.T.copy(), raw_peak))
     for start in range(0, fade_in, block_frames):
         stop = min(start + block_frames, fade_in)
-        yield quantize.scaled(synth.raw_between(spec, start, stop), raw_peak)
+        yield from quantize.scaled(synth.raw_between(spec, start, stop), raw_peak)
     copies = max(1, REPEAT_FRAMES // period)
     repeated = np.tile(one_period, (copies + 1, 1))
     position, end = fade_in, spec.frames - fade_out
@@ -222,7 +223,7 @@ def _periodic_parts(
         position += count
     for start in range(end, spec.frames, block_frames):
         stop = min(start + block_frames, spec.frames)
-        yield quantize.scaled(synth.raw_between(spec, start, stop), raw_peak)
+        yield from quantize.scaled(synth.raw_between(spec, start, stop), raw_peak)
 
 
 def _write_to(
