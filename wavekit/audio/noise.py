@@ -114,7 +114,7 @@ class NoiseSource:
         radius, angle = _gaussian_pairs(self._draws(index), shape)
         if self.color == "white":
             radius *= np.float32(self.sigma)
-            segment = np.empty((self.channels, self.length), dtype=np.float32)
+            segment: np.ndarray = np.empty((self.channels, self.length), dtype=np.float32)
             half = self.length // 2
             np.cos(angle, out=segment[:, :half])
             np.sin(angle, out=segment[:, half:])
@@ -128,8 +128,8 @@ class NoiseSource:
             np.sin(angle, out=trig)
             np.multiply(trig, radius, out=parts[..., 1])
             spectrum = parts.view(np.complex64)[..., 0]
-            segment = np.fft.irfft(spectrum, n=self.length, axis=1)
-            segment = segment.astype(np.float32, copy=False)
+            shaped = np.fft.irfft(spectrum, n=self.length, axis=1)
+            segment = shaped.astype(np.float32, copy=False)  # numpy < 2 returns float64
             segment[:, : self.taper] *= self._rise
             segment[:, self.length - self.taper :] *= self._fall
         self._cache[index] = segment
