@@ -68,6 +68,11 @@ def create_backend_resources(
 
     sqs = session.client("sqs")
     queue_props = _properties("JobsQueue")
+    visibility = queue_props["VisibilityTimeout"]
+    if isinstance(visibility, dict):  # a parameter, sized from the duration cap by deploy
+        from wavekit.deploy import DeployConfig
+
+        visibility = DeployConfig().parameters("b", "a", "r")[visibility["Ref"]]
     dlq_url = sqs.create_queue(
         QueueName=f"{prefix}-jobs-dlq.fifo", Attributes={"FifoQueue": "true"}
     )["QueueUrl"]
@@ -79,7 +84,7 @@ def create_backend_resources(
         "ContentBasedDeduplication": str(queue_props["ContentBasedDeduplication"]).lower(),
         "DeduplicationScope": queue_props["DeduplicationScope"],
         "FifoThroughputLimit": queue_props["FifoThroughputLimit"],
-        "VisibilityTimeout": str(visibility_timeout_s or queue_props["VisibilityTimeout"]),
+        "VisibilityTimeout": str(visibility_timeout_s or visibility),
         "RedrivePolicy": json.dumps(
             {
                 "deadLetterTargetArn": dlq_arn,
