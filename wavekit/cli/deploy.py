@@ -50,6 +50,27 @@ def deploy_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     build_dir: Annotated[Path, typer.Option(help="Bundles and page build.")] = Path("build/lambda"),
     page: Annotated[bool, typer.Option(help="Build and upload the web page.")] = True,
+    sdk_pandas_layer: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ARN",
+            help="AWS SDK for pandas layer (python3.12 arm64) of the region "
+            "(default: the region's managed layer).",
+        ),
+    ] = None,
+    alarm_email: Annotated[
+        str | None,
+        typer.Option(metavar="ADDRESS", help="Mail the CloudWatch alarms here (through SNS)."),
+    ] = None,
+    reserve_concurrency: Annotated[
+        bool | None,
+        typer.Option(
+            "--reserve-concurrency/--no-reserve-concurrency",
+            help="Reserve the functions' concurrency (default: only if the account's "
+            "limits allow it, read at deploy time).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Build the Lambda bundles, apply the CloudFormation stack, publish the page."""
     from wavekit import deploy as d
@@ -59,6 +80,9 @@ def deploy_command(
         region,
         allowed_origins=tuple(origin) if origin else None,
         max_duration_s=max_duration,
+        sdk_pandas_layer_arn=sdk_pandas_layer,
+        alarm_email=alarm_email,
+        reserve_concurrency=reserve_concurrency,
     )
     if dry_run:
         for line in d.plan(config).lines():

@@ -3,7 +3,9 @@
 One job per module:
 
 - :mod:`~wavekit.deploy.config`: :class:`DeployConfig`, every name and limit (the
-  template's parameters, the stack's tags, the pandas layer);
+  template's parameters, the stack's tags, the pandas layer of each region);
+- :mod:`~wavekit.deploy.limits`: Lambda's limits met: the worker sized from the duration
+  cap, reserved concurrency only where the account allows it;
 - :mod:`~wavekit.deploy.template`: ``deploy/template.yaml`` read (cfn-flip) and sent as JSON;
 - :mod:`~wavekit.deploy.bundle`: the Lambda bundles (pip, prune, precompile, zip, sizes);
 - :mod:`~wavekit.deploy.artefacts`: the artefact bucket and the bundles in it;
@@ -36,15 +38,26 @@ from wavekit.deploy.config import (
     ARCHITECTURE,
     PROJECT_TAG,
     PYTHON_VERSION,
-    SDK_PANDAS_LAYER_VERSION,
+    SDK_PANDAS_LAYERS,
+    SDK_PANDAS_RELEASE,
     STAGE_TAG,
+    UNDECIDED,
     ArchitectureName,
     DeployConfig,
     Echo,
     default_region,
+    sdk_pandas_layer,
     with_overrides,
 )
 from wavekit.deploy.deployer import Plan, cost_lines, deploy, destroy, empty_bucket, plan
+from wavekit.deploy.limits import (
+    AccountConcurrency,
+    ConcurrencyDecision,
+    WorkerSizing,
+    decide_concurrency,
+    read_account_concurrency,
+    size_worker,
+)
 from wavekit.deploy.logs import LOG_GROUP_OUTPUTS, LogLine, gather_logs, stack_log_groups
 from wavekit.deploy.site import build_web_site, publish_site
 from wavekit.deploy.stack import (
@@ -72,14 +85,18 @@ __all__ = [
     "PROJECT_TAG",
     "PYTHON_VERSION",
     "REFRESH_REQUIREMENTS",
+    "SDK_PANDAS_LAYERS",
     "SDK_PANDAS_LAYER_BUDGET",
-    "SDK_PANDAS_LAYER_VERSION",
+    "SDK_PANDAS_RELEASE",
     "STAGE_TAG",
+    "UNDECIDED",
+    "AccountConcurrency",
     "ArchitectureName",
     "AwsRetry",
     "Bundle",
     "BundleTooLargeError",
     "Change",
+    "ConcurrencyDecision",
     "DeployConfig",
     "DeployConfigError",
     "DeployError",
@@ -88,12 +105,14 @@ __all__ = [
     "LogLine",
     "Plan",
     "StackSummary",
+    "WorkerSizing",
     "apply_stack",
     "artifact_bucket_name",
     "build_bundle",
     "build_bundles",
     "build_web_site",
     "cost_lines",
+    "decide_concurrency",
     "default_region",
     "deploy",
     "describe_stack",
@@ -108,6 +127,9 @@ __all__ = [
     "project_stacks",
     "publish_site",
     "python312",
+    "read_account_concurrency",
+    "sdk_pandas_layer",
+    "size_worker",
     "stack_log_groups",
     "stack_outputs",
     "template_json",

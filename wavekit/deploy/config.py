@@ -16,16 +16,62 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from wavekit.backends.aws import clients
+from wavekit.deploy.limits import WorkerSizing, size_worker
 from wavekit.errors import DeployConfigError
 
 PROJECT_TAG = "wavekit:project"
 STAGE_TAG = "wavekit:stage"
 ARCHITECTURE = "arm64"
 PYTHON_VERSION = "3.12"
-SDK_PANDAS_ACCOUNT = "336392948345"
-SDK_PANDAS_LAYER_VERSION = 17
-"""Version of the AWS SDK for pandas layer (awswrangler's managed layer); check the
-awswrangler docs for the latest in your region."""
+SDK_PANDAS_RELEASE = "3.17.0"
+SDK_PANDAS_LAYERS: dict[str, tuple[str, int]] = {
+    # The AWS SDK for pandas (awswrangler) managed layer for Python 3.12 arm64, release
+    # 3.17.0: region -> (publishing account, layer version). From the project's table,
+    # https://aws-sdk-pandas.readthedocs.io/en/stable/layers.html (docs/source/layers.rst
+    # in github.com/aws/aws-sdk-pandas). Most regions publish it from 336392948345; the
+    # opt-in regions (ap-east-1, eu-south-1, me-central-1 ...) each from their own
+    # account, and the China partition from 406640652441 (arn:aws-cn). GovCloud and the
+    # newest regions (me-south-1, ap-southeast-5 ...) are not in the table: deploy there
+    # with --sdk-pandas-layer ARN (a layer you publish, see the project's install docs).
+    "af-south-1": ("336392948345", 28),
+    "ap-northeast-1": ("336392948345", 29),
+    "ap-northeast-2": ("336392948345", 29),
+    "ap-northeast-3": ("336392948345", 29),
+    "ap-south-1": ("336392948345", 29),
+    "ap-southeast-1": ("336392948345", 29),
+    "ap-southeast-2": ("336392948345", 29),
+    "ca-central-1": ("336392948345", 29),
+    "eu-central-1": ("336392948345", 29),
+    "eu-north-1": ("336392948345", 29),
+    "eu-west-1": ("336392948345", 29),
+    "eu-west-2": ("336392948345", 29),
+    "eu-west-3": ("336392948345", 29),
+    "sa-east-1": ("336392948345", 29),
+    "us-east-1": ("336392948345", 29),
+    "us-east-2": ("336392948345", 29),
+    "us-west-1": ("336392948345", 29),
+    "us-west-2": ("336392948345", 29),
+    "ap-east-1": ("839552336658", 26),
+    "ap-south-2": ("246107603503", 26),
+    "ap-southeast-3": ("258944054355", 26),
+    "ap-southeast-4": ("945386623051", 26),
+    "ca-west-1": ("941713567376", 3),
+    "eu-central-2": ("956415814219", 26),
+    "eu-south-1": ("774444163449", 26),
+    "eu-south-2": ("982086096842", 26),
+    "il-central-1": ("263840725265", 26),
+    "me-central-1": ("593833071574", 26),
+    "cn-north-1": ("406640652441", 10),
+    "cn-northwest-1": ("406640652441", 10),
+}
+SDK_PANDAS_LAYER_NAME = "AWSSDKPandas-Python312-Arm64"
+LAYER_ARN_RE = re.compile(
+    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):lambda:(?P<region>[a-z]{2}(-[a-z]+)+-\d):"
+    r"(?P<account>\d{12}):layer:[A-Za-z0-9_-]{1,140}:(?P<version>\d+)$"
+)
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+UNDECIDED = "<decided at deploy time from the account's limits>"
+"""The ``ReserveConcurrency`` parameter in a dry run (deciding needs an AWS call)."""
 
 STAGE_RE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 ORIGIN_RE = re.compile(r"^https?://[^/,\s]+$")
@@ -72,7 +118,14 @@ class DeployConfig:
     athena_bytes_cutoff
         Athena's per-query scan limit in the workgroup.
     sdk_pandas_layer_arn
-        The awswrangler layer of the refresh function; the region's managed one if None.
+        The awswrangler layer of the refresh function; the region's managed one
+        (:data:`SDK_PANDAS_LAYERS`) if None. Must be in ``region``.
+    alarm_email
+        Where CloudWatch alarms (DLQ depth, function errors and throttles) are mailed,
+        through an SNS topic; no topic if None (the alarms still show in the console).
+    reserve_concurrency
+        Reserve the functions' concurrency: None decides at deploy time from the
+        account's limits (:func:`~wavekit.deploy.limits.decide_concurrency`).
 
     Raises
     ------
@@ -92,6 +145,8 @@ class DeployConfig:
     waves_expire_days: int = 7
     athena_bytes_cutoff: int = 10 * 1024**3
     sdk_pandas_layer_arn: str | None = None
+    alarm_email: str | None = None
+    reserve_concurrency: bool | None = None
 
     def __post_init__(self) -> None:
         if not STAGE_RE.match(self.stage):
@@ -118,6 +173,21 @@ class DeployConfig:
             value = getattr(self, name)
             if value < minimum:
                 raise DeployConfigError(f"{name}: must be at least {minimum:,}, got {value:,}")
+        if self.alarm_email is not None and not EMAIL_RE.match(self.alarm_email):
+            raise DeployConfigError(f"alarm_email: {self.alarm_email!r} is not an e-mail address")
+        if self.sdk_pandas_layer_arn is not None:
+            arn = LAYER_ARN_RE.match(self.sdk_pandas_layer_arn)
+            if arn is None:
+                raise DeployConfigError(
+                    f"sdk_pandas_layer_arn: {self.sdk_pandas_layer_arn!r} is not a layer "
+                    "version ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>)"
+                )
+            if arn["region"] != self.region:
+                raise DeployConfigError(
+                    f"sdk_pandas_layer_arn: the layer is in {arn['region']}, the stack in "
+                    f"{self.region} (Lambda uses layers of its own region only)"
+                )
+        size_worker(self.max_duration_s)  # refuses a cap the worker cannot meet
 
     @property
     def stack_name(self) -> str:
@@ -125,13 +195,45 @@ class DeployConfig:
 
     @property
     def layer_arn(self) -> str:
-        return self.sdk_pandas_layer_arn or (
-            f"arn:aws:lambda:{self.region}:{SDK_PANDAS_ACCOUNT}:layer:"
-            f"AWSSDKPandas-Python312-Arm64:{SDK_PANDAS_LAYER_VERSION}"
-        )
+        """The override, or the region's managed layer.
 
-    def parameters(self, code_bucket: str, api_key: str, refresh_key: str) -> dict[str, str]:
-        """The template's parameters (all of them, as CloudFormation strings)."""
+        Raises
+        ------
+        DeployConfigError
+            ``sdk_pandas_layer_arn: ...`` for a region outside :data:`SDK_PANDAS_LAYERS`
+            without an override (checked when the parameters are made, so commands that
+            need no layer, such as ``destroy``, work in any region).
+        """
+        if self.sdk_pandas_layer_arn:
+            return self.sdk_pandas_layer_arn
+        return sdk_pandas_layer(self.region)
+
+    @property
+    def worker(self) -> WorkerSizing:
+        """The worker's timeout, /tmp and batch size for ``max_duration_s``."""
+        return size_worker(self.max_duration_s)
+
+    @property
+    def wanted_concurrency(self) -> dict[str, int]:
+        """The reservations the template makes when ``ReserveConcurrency`` is true."""
+        return {"api": self.api_concurrency, "worker": self.worker_concurrency,
+                "cleaner": 1, "refresh": 1}  # fmt: skip
+
+    def parameters(
+        self,
+        code_bucket: str,
+        api_key: str,
+        refresh_key: str,
+        *,
+        reserve_concurrency: bool | None = None,
+    ) -> dict[str, str]:
+        """The template's parameters (all of them, as CloudFormation strings).
+
+        ``reserve_concurrency`` is the deploy's decision; without one (and without
+        ``self.reserve_concurrency``) the parameter reads :data:`UNDECIDED` (dry run).
+        """
+        reserve = self.reserve_concurrency if reserve_concurrency is None else reserve_concurrency
+        worker = self.worker
         return {
             "Stage": self.stage,
             "AllowedOrigins": ",".join(self.allowed_origins),
@@ -147,6 +249,12 @@ class DeployConfig:
             "LogRetentionDays": str(self.log_retention_days),
             "WavesExpireDays": str(self.waves_expire_days),
             "AthenaBytesCutoff": str(self.athena_bytes_cutoff),
+            "ReserveConcurrency": UNDECIDED if reserve is None else str(reserve).lower(),
+            "WorkerTimeoutS": str(worker.timeout_s),
+            "WorkerEphemeralStorageMB": str(worker.ephemeral_mb),
+            "WorkerBatchSize": str(worker.batch_size),
+            "JobsVisibilityTimeoutS": str(worker.visibility_timeout_s),
+            "AlarmEmail": self.alarm_email or "",
         }
 
     def tags(self) -> list[dict[str, str]]:
@@ -157,6 +265,25 @@ class DeployConfig:
 def with_overrides(config: DeployConfig, **changes: Any) -> DeployConfig:
     """``config`` with the non-None ``changes`` applied (CLI options)."""
     return replace(config, **{k: v for k, v in changes.items() if v is not None})
+
+
+def sdk_pandas_layer(region: str) -> str:
+    """The AWS SDK for pandas layer (Python 3.12, arm64) AWS publishes in ``region``.
+
+    Raises
+    ------
+    DeployConfigError
+        ``sdk_pandas_layer_arn: ...`` if the region is not in :data:`SDK_PANDAS_LAYERS`.
+    """
+    if region not in SDK_PANDAS_LAYERS:
+        raise DeployConfigError(
+            f"sdk_pandas_layer_arn: no AWS SDK for pandas layer is known for {region} "
+            f"(release {SDK_PANDAS_RELEASE} publishes it in {len(SDK_PANDAS_LAYERS)} regions); "
+            "pass --sdk-pandas-layer ARN with a Python 3.12 arm64 layer of that region"
+        )
+    account, version = SDK_PANDAS_LAYERS[region]
+    partition = "aws-cn" if region.startswith("cn-") else "aws"
+    return f"arn:{partition}:lambda:{region}:{account}:layer:{SDK_PANDAS_LAYER_NAME}:{version}"
 
 
 def default_region() -> str:

@@ -4,10 +4,14 @@
 
     build_bundles ──► upload_bundle (artefact bucket, key = content hash)
                           │
-    DeployConfig ──► apply_stack: change set ─► show ─► confirm ─► execute ─► wait (events)
+    DeployConfig ──► decide reserved concurrency (GetAccountSettings); worker sized
+                          │  from the duration cap (both template parameters)
+                          ▼
+                     apply_stack: change set ─► show ─► confirm ─► execute ─► wait (events)
                           │
                           └─► build_web_site ─► publish_site (S3 sync, CloudFront)
-    destroy: empty the stack's buckets, delete the stack (the artefact bucket stays)
+    destroy: empty the stack's buckets, delete the stack (the artefact bucket stays, and
+    so do the resources the template retains: the jobs table and the admin secret)
 
 Each step lives in its own module; this one only strings them together.
 """
@@ -17,13 +21,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wavekit.backends.aws.clients import DEFAULT_RETRY, AwsRetry, error_code
 from wavekit.backends.aws.clients import session as aws_session
 from wavekit.deploy.artefacts import ensure_artifact_bucket, upload_bundle
 from wavekit.deploy.bundle import Bundle, build_bundles
-from wavekit.deploy.config import DeployConfig, Echo
+from wavekit.deploy.config import SDK_PANDAS_RELEASE, DeployConfig, Echo
+from wavekit.deploy.limits import (
+    MIN_UNRESERVED_CONCURRENCY,
+    ConcurrencyDecision,
+    decide_concurrency,
+    read_account_concurrency,
+)
 from wavekit.deploy.site import DELETE_BATCH, build_web_site, publish_site
 from wavekit.deploy.stack import (
     Change,
@@ -32,6 +42,7 @@ from wavekit.deploy.stack import (
     aws_errors,
     describe_stack,
     failure_reasons,
+    is_aws_error,
     wait_for_stack,
 )
 from wavekit.deploy.template import load_template, template_json
@@ -43,12 +54,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a deploy would do (the dry run): stack, parameters, resources, cost."""
+    """What a deploy would do (the dry run): stack, parameters, decisions, resources."""
 
     config: DeployConfig
     resources: dict[str, int]
     parameters: dict[str, str]
     template_bytes: int
+    decisions: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         return [
@@ -56,9 +68,40 @@ class Plan:
             f"(template {self.template_bytes:,} bytes as JSON)",
             "parameters:",
             *(f"  {k} = {v}" for k, v in self.parameters.items()),
+            "decisions:",
+            *(f"  {line}" for line in self.decisions),
             f"resources ({sum(self.resources.values())}):",
             *(f"  {n:>2} x {t}" for t, n in sorted(self.resources.items())),
         ]
+
+
+def decisions(config: DeployConfig, concurrency: ConcurrencyDecision | None = None) -> list[str]:
+    """Why the parameters are what they are: worker sizing, reserved concurrency, the
+    pandas layer, where alarms go. ``concurrency`` is None before the account is read."""
+    wanted = config.wanted_concurrency
+    listed = ", ".join(f"{name} {n}" for name, n in wanted.items())
+    if concurrency is not None:
+        reserved = concurrency.reason
+    elif config.reserve_concurrency is None:
+        reserved = (
+            "reserved concurrency: decided at deploy time from the account's limits "
+            f"(Lambda GetAccountSettings): {sum(wanted.values())} ({listed}) only if at "
+            f"least {MIN_UNRESERVED_CONCURRENCY} executions stay unreserved, else none"
+        )
+    else:
+        reserved = decide_concurrency(wanted, None, config.reserve_concurrency).reason
+    layer = (
+        f"AWS SDK for pandas layer: {config.layer_arn} (given)"
+        if config.sdk_pandas_layer_arn
+        else f"AWS SDK for pandas layer: {config.layer_arn} (release {SDK_PANDAS_RELEASE}'s "
+        "table; --sdk-pandas-layer overrides)"
+    )
+    alarms = "alarms: dead-letter queue depth, errors and throttles of the 4 functions; " + (
+        f"mailed to {config.alarm_email} through SNS (confirm the subscription mail)"
+        if config.alarm_email
+        else "no e-mail (--alarm-email ADDRESS adds an SNS topic)"
+    )
+    return [*config.worker.lines(), reserved, layer, alarms]
 
 
 def plan(config: DeployConfig, bundles: Mapping[str, Bundle] | None = None) -> Plan:
@@ -66,11 +109,36 @@ def plan(config: DeployConfig, bundles: Mapping[str, Bundle] | None = None) -> P
     template = load_template()
     counts: dict[str, int] = {}
     for resource in template["Resources"].values():
-        counts[resource["Type"]] = counts.get(resource["Type"], 0) + 1
+        kind = resource["Type"]
+        if "Condition" in resource:  # made only when the condition holds at deploy time
+            kind = f"{kind} (if {resource['Condition']})"
+        counts[kind] = counts.get(kind, 0) + 1
     api_key = bundles["api"].key if bundles else "bundles/api-<content hash>.zip"
     refresh_key = bundles["refresh"].key if bundles else "bundles/refresh-<content hash>.zip"
     parameters = config.parameters("wavekit-artifacts-<account>-<region>", api_key, refresh_key)
-    return Plan(config, counts, parameters, len(template_json()))
+    return Plan(config, counts, parameters, len(template_json()), tuple(decisions(config)))
+
+
+def decide_reserved_concurrency(
+    session: Session, config: DeployConfig, retry: AwsRetry = DEFAULT_RETRY
+) -> ConcurrencyDecision:
+    """Reserve the functions' concurrency only where the account allows it.
+
+    Reads the account's limits (no call if ``config.reserve_concurrency`` is False). If
+    AWS will not say (no ``lambda:GetAccountSettings`` permission ...), nothing is
+    reserved, which always deploys.
+    """
+    wanted = config.wanted_concurrency
+    if config.reserve_concurrency is False:
+        return decide_concurrency(wanted, None, False)
+    try:
+        account = read_account_concurrency(session, config.region, config.stack_name, retry)
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        decided = decide_concurrency(wanted, None, config.reserve_concurrency)
+        return ConcurrencyDecision(decided.reserve, f"{decided.reason}: {exc}")
+    return decide_concurrency(wanted, account, config.reserve_concurrency)
 
 
 def cost_lines(requests_per_month: int) -> list[str]:
@@ -134,10 +202,16 @@ def deploy(
         A step failed (AWS's own errors are wrapped as ``"AWS: ..."``).
     """
     session = aws_session(session, config.region)
+    config.layer_arn  # noqa: B018 - a region without a known layer fails before any build
+    concurrency = decide_reserved_concurrency(session, config, retry)
+    for line in decisions(config, concurrency):
+        echo(line)
     bundles = bundles or build_bundles(build_dir, echo)
     bucket = ensure_artifact_bucket(session, config.region, retry, echo)
     keys = {name: upload_bundle(session, bucket, b, retry, echo) for name, b in bundles.items()}
-    parameters = config.parameters(bucket, keys["api"], keys["refresh"])
+    parameters = config.parameters(
+        bucket, keys["api"], keys["refresh"], reserve_concurrency=concurrency.reserve
+    )
     result = apply_stack(
         session,
         config,
@@ -210,6 +284,7 @@ def destroy(
         echo(f"{name}: no such stack")
         return False
     resources = retry(cfn.describe_stack_resources, StackName=name)["StackResources"]
+    retained = retained_resources(resources)
     for resource in resources:
         is_bucket = resource.get("ResourceType") == "AWS::S3::Bucket"
         if is_bucket and resource.get("PhysicalResourceId"):
@@ -226,4 +301,20 @@ def destroy(
     if status != "DELETE_COMPLETE":
         raise DeployError(f"{name} ended {status}: " + "; ".join(failure_reasons(cfn, name, retry)))
     echo(f"{name} deleted")
+    if retained:
+        echo(
+            "kept (DeletionPolicy: Retain): " + ", ".join(retained)
+            + "; delete them by hand once nothing needs them"
+        )  # fmt: skip
     return True
+
+
+def retained_resources(stack_resources: list[Any]) -> list[str]:
+    """``"<logical id> <physical id>"`` of the stack's resources the template retains."""
+    template = load_template()["Resources"]
+    kept = {n for n, r in template.items() if r.get("DeletionPolicy") == "Retain"}
+    return [
+        f"{r['LogicalResourceId']} {r.get('PhysicalResourceId', '?')}"
+        for r in stack_resources
+        if r.get("LogicalResourceId") in kept
+    ]

@@ -115,8 +115,14 @@ def test_deploy_redeploy_update_destroy(
     # what CloudFormation made, as the template says
     functions = {f["Handler"]: f for f in session.client("lambda").list_functions()["Functions"]}
     worker = functions["wavekit.handlers.worker.handler"]
-    # (moto's CloudFormation drops Architectures; test_template.py checks arm64)
-    assert (worker["Runtime"], worker["Timeout"], worker["MemorySize"]) == ("python3.12", 120, 2048)
+    # (moto's CloudFormation drops Architectures and EphemeralStorage; test_template.py
+    # checks arm64, test_worker_sizing.py the sizing of the timeout and /tmp)
+    sizing = config.worker
+    assert (worker["Runtime"], worker["Timeout"], worker["MemorySize"]) == (
+        "python3.12",
+        sizing.timeout_s,
+        2048,
+    )
     assert set(functions) == {
         f"wavekit.handlers.{n}.handler" for n in ("api", "worker", "cleaner", "refresh")
     }
@@ -128,6 +134,7 @@ def test_deploy_redeploy_update_destroy(
     assert queue["FifoQueue"] == "true"
     mappings = session.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     assert [m["FunctionResponseTypes"] for m in mappings] == [["ReportBatchItemFailures"]]
+    assert [m["BatchSize"] for m in mappings] == [sizing.batch_size]
 
     # the same deploy again: nothing to do, no change set made
     again, echo = run_deploy(session, config, bundles)
@@ -157,6 +164,10 @@ def test_deploy_redeploy_update_destroy(
     assert d.destroy(config2, session=session, retry=NO_WAIT, echo=echo, poll_s=0)
     assert f"emptied {waves} (1 object(s))" in echo.text
     assert d.describe_stack(cfn, "wavekit-ci") is None
+    # the jobs table outlives the stack (DeletionPolicy: Retain), and destroy says so
+    table = updated.outputs["JobsTableName"]
+    assert table in session.client("dynamodb").list_tables()["TableNames"]
+    assert f"JobsTable {table}" in echo.text
     assert waves not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert artefacts in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert not d.destroy(config2, session=session, retry=NO_WAIT, echo=Echo(), poll_s=0)

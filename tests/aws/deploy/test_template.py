@@ -149,7 +149,17 @@ def test_every_checkov_skip_is_justified(template: dict[str, Any]) -> None:
         assert len(skip.get("comment", "")) >= 40, f"{name}: {skip['id']} needs a reason"
 
 
+def deployed(value: Any, parameters: dict[str, str]) -> Any:
+    """``value`` as a deploy fills it: a ``{"Ref": parameter}`` becomes the parameter's number."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
+        return int(parameters[value["Ref"]])
+    return value
+
+
 def test_functions_are_sized_python312_arm64_with_logs(template: dict[str, Any]) -> None:
+    # the worker's timeout and the queue's visibility are parameters sized from the
+    # duration cap (every cap: test_worker_sizing.py); here the default deploy's values
+    filled = DeployConfig().parameters("bucket", "api.zip", "refresh.zip")
     functions = resources(template, "AWS::Lambda::Function")
     assert set(functions) == {"ApiFunction", "WorkerFunction", "CleanerFunction", "RefreshFunction"}
     groups = resources(template, "AWS::Logs::LogGroup")
@@ -157,7 +167,7 @@ def test_functions_are_sized_python312_arm64_with_logs(template: dict[str, Any])
         p = props(function)
         assert p["Runtime"] == "python3.12", name
         assert p["Architectures"] == ["arm64"], name
-        assert p["Timeout"] > 3, name  # never the 3 s default
+        assert deployed(p["Timeout"], filled) > 3, name  # never the 3 s default
         assert p["MemorySize"] >= 512, name
         assert "ReservedConcurrentExecutions" in p, name
         group = p["LoggingConfig"]["LogGroup"]["Ref"]
@@ -165,7 +175,7 @@ def test_functions_are_sized_python312_arm64_with_logs(template: dict[str, Any])
         assert p["Handler"].startswith("wavekit.handlers."), name
     queue = props(template["Resources"]["JobsQueue"])
     worker = props(functions["WorkerFunction"])
-    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    assert deployed(queue["VisibilityTimeout"], filled) >= 6 * deployed(worker["Timeout"], filled)
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
         "Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]
     }
@@ -205,8 +215,10 @@ def test_buckets_are_private_encrypted_and_expire(template: dict[str, Any]) -> N
     assert {props(p)["Bucket"]["Ref"] for p in policies.values()} == {
         "WavesBucket",
         "LakeBucket",
+        "ResultsBucket",  # Athena's results too (issue 13)
         "WebBucket",
     }
+    assert {props(p)["Bucket"]["Ref"] for p in policies.values()} == set(buckets)
 
 
 def test_table_has_ttl_and_the_cleaners_index_as_the_code_uses_them(
@@ -225,7 +237,8 @@ def test_table_has_ttl_and_the_cleaners_index_as_the_code_uses_them(
 
 def test_events_flow_as_parquet_into_a_projected_glue_table(template: dict[str, Any]) -> None:
     stream = props(template["Resources"]["EventsStream"])["ExtendedS3DestinationConfiguration"]
-    assert stream["Prefix"] == "events/dt=!{timestamp:yyyy-MM-dd}/"
+    # by the event's time, as the local lake (test_event_partitions.py runs the query)
+    assert stream["Prefix"] == "events/dt=!{partitionKeyFromQuery:dt}/"
     assert stream["ErrorOutputPrefix"].startswith("errors/")
     conversion = stream["DataFormatConversionConfiguration"]
     assert conversion["Enabled"] is True
