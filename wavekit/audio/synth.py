@@ -220,6 +220,7 @@ def channel_partials(spec: ToneSpec) -> list[tuple[Partial, ...]] | None:
 class _Column:
     """What one distinct signal is made of, beyond its share of the periodic table."""
 
+    repeats: bool = False  # has partials in the periodic table
     sines: tuple[Partial, ...] = ()
     waves: tuple[Partial, ...] = ()
     sweeps: tuple[Partial, ...] = ()
@@ -250,7 +251,7 @@ class _Layout:
     only_periodic: bool
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=4)  # a period table is at most 16 MiB
 def _layout(spec: ToneSpec) -> _Layout:
     scaled = _loudest_at_one(spec)
     dtype = compute_dtype(spec)
@@ -265,6 +266,7 @@ def _layout(spec: ToneSpec) -> _Layout:
         rest = [p for p in partials if id(p) not in chosen]
         built.append(
             _Column(
+                repeats=len(rest) < len(partials),
                 sines=tuple(p for p in rest if not p.is_sweep and p.waveform == "sine"),
                 waves=tuple(p for p in rest if not p.is_sweep and p.waveform != "sine"),
                 sweeps=tuple(p for p in rest if p.is_sweep),
@@ -331,7 +333,7 @@ class Renderer:
         rate = spec.sample_rate
         for index, column in enumerate(layout.columns):
             out = block[index]
-            if layout.periodic is not None:
+            if layout.periodic is not None and column.repeats:
                 _repeat_into(out, layout.periodic.table[index], start)
             _add_sines(out, column.sines, rate, start)
             _add_waves(out, column.waves, rate, start)

@@ -174,7 +174,7 @@ class TaylorTable:
         out += acc
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def taylor_table(waveform: Waveform, count: int, dtype: np.dtype[np.floating]) -> TaylorTable:
     """Shared tables: one per waveform, harmonic count and dtype.
 
