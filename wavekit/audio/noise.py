@@ -33,7 +33,9 @@ WHITE_CHUNK = 1 << 16
 CORNER_HZ = 10.0
 """Below this the pink and brown spectra are flat (stationary noise, no DC)."""
 _STREAM = 0x6E6F697365  # "noise": keeps noise generators apart from the dither's
-_CACHED_SEGMENTS = 4
+_CACHED_GROUPS = 2
+_FFT_ROWS = 8
+"""Transforms per FFT call: numpy runs them side by side in SIMD lanes."""
 
 
 def _generator(seed: int) -> np.random.PCG64:
@@ -63,9 +65,11 @@ def _gaussian_pairs(bits: np.random.PCG64, shape: tuple[int, int]) -> tuple[np.n
 class NoiseSource:
     """Noise of one colour for every channel of a tone, frame range by frame range.
 
-    Segment ``k`` (frames ``k·hop ...``) of every channel is made at once, from the
-    ``channels × pairs`` raw draws starting at draw ``(k+1) × channels × pairs`` of the
-    spec's generator.
+    Segments are made in groups (every channel of :attr:`group` consecutive segments):
+    numpy's FFT runs several transforms side by side in SIMD lanes, 2.5× faster per
+    sample for 8 than for 1. Segment slot ``j = k + 1`` (segment ``k`` starts at frame
+    ``k·hop``, ``k ≥ -1``) of channel ``c`` takes the ``pairs`` raw draws starting at
+    draw ``(j·channels + c) × pairs`` of the spec's generator.
     """
 
     def __init__(
@@ -77,12 +81,13 @@ class NoiseSource:
         self._bits: tuple[np.random.PCG64, int] | None = None  # (generator, draws taken)
         if color == "white":
             self.length, self.hop = WHITE_CHUNK, WHITE_CHUNK
-            self.pairs = WHITE_CHUNK // 2
+            self.pairs, self.group = WHITE_CHUNK // 2, 1
             return
         self.length = 1 << max(14, math.ceil(math.log2(sample_rate / 3)))  # bins ≤ 3 Hz
         self.taper = self.length // 8
         self.hop = self.length - self.taper
         self.pairs = self.length // 2 + 1
+        self.group = max(1, _FFT_ROWS // channels)
         freqs = np.fft.rfftfreq(self.length, 1.0 / sample_rate)
         power = np.maximum(freqs, CORNER_HZ) ** (-1.0 if color == "pink" else -2.0)
         power[0] = power[-1] = 0.0  # no DC, nothing at Nyquist
@@ -93,49 +98,50 @@ class NoiseSource:
         self._rise = np.sin(edge).astype(np.float32)
         self._fall = np.cos(edge).astype(np.float32)
 
-    def _draws(self, index: int) -> np.random.PCG64:
-        """The generator, positioned at segment ``index`` (``index ≥ -1``)."""
-        per_segment = self.channels * self.pairs
-        target = (index + 1) * per_segment
+    def _draws(self, group: int) -> np.random.PCG64:
+        """The generator, positioned at the first draw of ``group``."""
+        per_group = self.group * self.channels * self.pairs
+        target = group * per_group
         bits, position = self._bits or (_generator(self.seed), 0)
         if position > target:
             bits, position = _generator(self.seed), 0
         if target > position:
             bits.advance(target - position)
-        self._bits = (bits, target + per_segment)
+        self._bits = (bits, target + per_group)
         return bits
 
-    def _segment(self, index: int) -> np.ndarray:
-        """Segment ``index`` of every channel, windowed: float32, ``(channels, length)``."""
-        if index in self._cache:
-            self._cache.move_to_end(index)
-            return self._cache[index]
-        shape = (self.channels, self.pairs)
-        radius, angle = _gaussian_pairs(self._draws(index), shape)
+    def _segments(self, group: int) -> np.ndarray:
+        """Windowed segments of one group: float32, ``(group, channels, length)``."""
+        if group in self._cache:
+            self._cache.move_to_end(group)
+            return self._cache[group]
+        rows = self.group * self.channels
+        radius, angle = _gaussian_pairs(self._draws(group), (rows, self.pairs))
         if self.color == "white":
             radius *= np.float32(self.sigma)
-            segment: np.ndarray = np.empty((self.channels, self.length), dtype=np.float32)
+            flat: np.ndarray = np.empty((rows, self.length), dtype=np.float32)
             half = self.length // 2
-            np.cos(angle, out=segment[:, :half])
-            np.sin(angle, out=segment[:, half:])
-            segment[:, :half] *= radius
-            segment[:, half:] *= radius
+            np.cos(angle, out=flat[:, :half])
+            np.sin(angle, out=flat[:, half:])
+            flat[:, :half] *= radius
+            flat[:, half:] *= radius
         else:
             radius *= self._gain
-            parts = np.empty((*shape, 2), dtype=np.float32)  # (re, im) = complex64
+            parts = np.empty((rows, self.pairs, 2), dtype=np.float32)  # (re, im) = complex64
             trig = np.cos(angle)
             np.multiply(trig, radius, out=parts[..., 0])
             np.sin(angle, out=trig)
             np.multiply(trig, radius, out=parts[..., 1])
             spectrum = parts.view(np.complex64)[..., 0]
             shaped = np.fft.irfft(spectrum, n=self.length, axis=1)
-            segment = shaped.astype(np.float32, copy=False)  # numpy < 2 returns float64
-            segment[:, : self.taper] *= self._rise
-            segment[:, self.length - self.taper :] *= self._fall
-        self._cache[index] = segment
-        if len(self._cache) > _CACHED_SEGMENTS:
+            flat = shaped.astype(np.float32, copy=False)  # numpy < 2 returns float64
+            flat[:, : self.taper] *= self._rise
+            flat[:, self.length - self.taper :] *= self._fall
+        segments = flat.reshape(self.group, self.channels, self.length)
+        self._cache[group] = segments
+        if len(self._cache) > _CACHED_GROUPS:
             self._cache.popitem(last=False)
-        return segment
+        return segments
 
     def add_to(self, out: np.ndarray, start: int) -> None:
         """Add the noise of frames ``start ... start+n`` to ``out``, shape ``(channels, n)``."""
@@ -146,5 +152,6 @@ class NoiseSource:
             begin = index * self.hop
             lo, hi = max(begin, start), min(begin + self.length, stop)
             if lo < hi:
-                segment = self._segment(index)
+                group, row = divmod(index + 1, self.group)
+                segment = self._segments(group)[row]
                 out[:, lo - start : hi - start] += segment[:, lo - begin : hi - begin]
