@@ -80,6 +80,10 @@ def test_the_stream_partitions_by_event_time_and_still_writes_parquet(
     assert "ParquetSerDe" in conversion["OutputFormatConfiguration"]["Serializer"]
     # Firehose wants at least 64 MB of buffer with dynamic partitioning
     assert destination["BufferingHints"]["SizeInMBs"] >= 64
+    # and cannot switch it on in an existing stream: a changed name (a property whose
+    # update requires replacement) makes CloudFormation replace a stream made before
+    stream = d.load_template()["Resources"]["EventsStream"]["Properties"]
+    assert stream["DeliveryStreamName"] == {"Fn::Sub": "wavekit-${Stage}-events"}
 
 
 @pytest.mark.parametrize("midnight", MIDNIGHTS, ids=lambda m: m.date().isoformat())
