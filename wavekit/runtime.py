@@ -10,7 +10,7 @@ A :class:`Runtime` is also what the HTTP API takes: it satisfies
 :class:`wavekit.service.api.ApiContext` (settings, job service, event sink, leaderboards)
 and :class:`wavekit.service.api.Lifecycle` (start, close). The Lambda handlers get their
 AWS-only parts here too (:func:`aws_leaderboard_cache`, :func:`aws_refresh_parts`,
-:func:`sqs_message`), so no other module names an adapter.
+:func:`aws_dead_letters`, :func:`sqs_message`), so no other module names an adapter.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from wavekit.clock import Clock, utc_now
 from wavekit.errors import BackendError, MissingExtraError
-from wavekit.service.cleaner import CleanerThread
+from wavekit.service.cleaner import CleanerThread, DeadLetters
 from wavekit.service.jobs import Backends, JobService
 from wavekit.service.leaderboards import LeaderboardService, RefreshThread
 from wavekit.service.worker import Worker
@@ -231,6 +231,17 @@ def aws_backends(
         jobs=DynamoJobTable(table, ttl_s=settings.job_ttl_s, **common),
         queue=SqsJobQueue(queue, **common),
         events=FirehoseEventSink(stream, **common),
+    )
+
+
+def aws_dead_letters(settings: Settings, *, boto3_session: Any = None) -> DeadLetters:
+    """The job queue's dead-letter queue (found from its redrive policy), for the cleaner."""
+    from wavekit.backends.aws.clients import region
+    from wavekit.backends.aws.dead_letters import SqsDeadLetterQueue
+
+    (queue,) = _required(settings, "queue_url")
+    return SqsDeadLetterQueue(
+        queue, boto3_session=boto3_session, region=region(settings.aws_region)
     )
 
 

@@ -3,7 +3,8 @@
 
 - :mod:`.api`: the FastAPI app behind API Gateway HTTP API (payload 2.0) through Mangum;
 - :mod:`.worker`: SQS-triggered; makes the files and reports partial batch failures;
-- :mod:`.cleaner`: EventBridge-scheduled; expires, deletes and re-queues lost jobs;
+- :mod:`.cleaner`: EventBridge-scheduled; fails dead-lettered jobs, expires, deletes and
+  re-queues lost jobs;
 - :mod:`.refresh`: EventBridge-scheduled (or started by the API); leaderboards from
   Athena into the DynamoDB cache.
 

@@ -1,8 +1,21 @@
-"""The cleaner function (EventBridge schedule): expires old jobs, deletes the files no live
-job needs, and re-queues jobs whose message was lost (:meth:`JobService.requeue_lost`)."""
+"""The cleaner function (EventBridge schedule), in this order:
+
+1. fails the jobs whose message was dead-lettered (:func:`drain_dead_letters`): the
+   worker was given them ``maxReceiveCount`` times and never finished, so the client
+   gets 409 ``job_failed`` instead of waiting for the TTL;
+2. expires old jobs and deletes the files no live job needs (:meth:`JobService.clean`);
+3. re-queues jobs in progress for longer than ``requeue_after_s``, whatever the queue's
+   depth (:meth:`JobService.requeue_lost`); after step 1, so a dead-lettered job is
+   never sent round again.
+
+The DLQ is drained here rather than by its own SQS trigger: a dead letter needs no
+prompt answer (the client polls), one function keeps the stack small, and the cleaner's
+reserved concurrency of one means no two drains race.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
@@ -13,30 +26,45 @@ from wavekit.handlers.common import logger
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from wavekit.service.cleaner import DeadLetters
     from wavekit.service.jobs import JobService
 
 
-def _build() -> JobService:
-    from wavekit.runtime import aws_backends
+@dataclass(frozen=True)
+class BuiltCleaner:
+    service: JobService
+    dead_letters: DeadLetters
+
+
+def _build() -> BuiltCleaner:
+    from wavekit.runtime import aws_backends, aws_dead_letters
     from wavekit.service.jobs import JobService
 
     settings = common.settings()
     common.configure_logging(settings)
-    backends = aws_backends(settings, boto3_session=common.boto3_session(settings))
-    return JobService(settings, backends)
+    session = common.boto3_session(settings)
+    backends = aws_backends(settings, boto3_session=session)
+    return BuiltCleaner(
+        JobService(settings, backends), aws_dead_letters(settings, boto3_session=session)
+    )
 
 
 @logger.inject_lambda_context
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, int]:
-    """Expire old jobs, delete files no live job needs, re-queue lost jobs."""
-    service = common.once("cleaner", _build)
+    """Fail dead-lettered jobs, expire old jobs, delete unneeded files, re-queue lost jobs."""
+    from wavekit.service.cleaner import drain_dead_letters
+
+    built = common.once("cleaner", _build)
+    service = built.service
+    dead_lettered = drain_dead_letters(service, built.dead_letters)
     report = service.clean()
     requeued = service.requeue_lost(service.settings.requeue_after_s)
     result = {
         "expired": report.expired,
         "deleted_blobs": report.deleted_blobs,
         "requeued": len(requeued),
+        "dead_lettered": len(dead_lettered),
     }
     logger.info("cleaner run", extra={**result, "trigger": event.get("source")})
     return result

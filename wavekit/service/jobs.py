@@ -252,17 +252,54 @@ class JobService:
     # -- cleaner ----------------------------------------------------------------------
 
     def requeue_lost(self, older_than_s: float) -> list[str]:
-        """Send again the jobs still in progress long after they were last touched, when
-        the queue is empty (so their message was lost: a failed send after the job was
-        stored, or a re-send swallowed by FIFO deduplication)."""
-        if self.queue.depth() > 0:
-            return []
+        """Send again the jobs in progress that nothing has touched for ``older_than_s``,
+        whatever else is queued (under steady load the queue is never empty).
+
+        Why a re-send is always safe on the FIFO job queue, where the request id is both
+        the message group and the deduplication id:
+
+        - the message was lost (a failed send after the job was stored, a re-send
+          swallowed by deduplication): the re-send is the job's only message;
+        - the message waits or is in flight: SQS delivers one message of a group at a
+          time, so the copy waits until the first is deleted, and :meth:`process` then
+          acks it without work (the job is no longer in progress);
+        - the message was dead-lettered: the cleaner fails the job first
+          (:meth:`fail_dead_lettered`), so it is no longer in progress here.
+
+        Each re-send touches the job (a conditional in-progress → in-progress update), so
+        a job is sent at most once per ``older_than_s`` and never after it finished; with
+        ``older_than_s`` above the five-minute deduplication window, the re-send is not
+        swallowed by the previous send.
+        """
         cutoff = self.clock() - dt.timedelta(seconds=older_than_s)
-        lost = [job.request_id for job in self.jobs.in_progress() if job.updated_at < cutoff]
-        for request_id in lost:
+        stale = [job.request_id for job in self.jobs.in_progress() if job.updated_at < cutoff]
+        requeued = []
+        for request_id in stale:
+            touched = self.jobs.transition(
+                request_id, [JobStatus.IN_PROGRESS], JobStatus.IN_PROGRESS, updated_at=self.clock()
+            )
+            if touched is None:  # finished (or failed) since it was listed
+                continue
             self.queue.send(request_id)
-            log.warning("re-queued a job whose message was lost", extra={"request_id": request_id})
-        return lost
+            requeued.append(request_id)
+            log.warning("re-queued a job in progress too long", extra={"request_id": request_id})
+        return requeued
+
+    def fail_dead_lettered(self, request_id: str, reason: str) -> Job | None:
+        """Mark a job whose message reached the dead-letter queue failed, with ``reason``.
+
+        A message is dead-lettered after the worker received it ``maxReceiveCount`` times
+        without finishing (killed by its timeout or out of memory, or crashed), so no
+        worker will ever finish the job: the client must learn it failed (409) rather
+        than wait for the TTL. Returns the failed job, or ``None`` when the job is unknown
+        or no longer in progress (it finished on an earlier delivery).
+        """
+        failed = self.jobs.transition(
+            request_id, [JobStatus.IN_PROGRESS], JobStatus.FAILED, error=reason
+        )
+        if failed is not None:
+            log.error("job failed: its message was dead-lettered", extra={"request_id": request_id})
+        return failed
 
     def clean(self) -> CleanReport:
         """Expire old ready jobs; delete blobs that no live job needs.

@@ -41,7 +41,7 @@ def test_scheduled_cleaner_expires_deletes_and_requeues(stack: BackendResources)
     job("lost", "f-lost", JobStatus.IN_PROGRESS, dt.timedelta(hours=1))
 
     result = cleaner.handler(scheduled_event(), LambdaContext())
-    assert result == {"expired": 1, "deleted_blobs": 2, "requeued": 1}
+    assert result == {"expired": 1, "deleted_blobs": 2, "requeued": 1, "dead_lettered": 0}
     assert sorted(s3_keys(stack)) == [blob_key("f-fresh")]
     assert item(stack, "old")["status"]["S"] == "expired"
     assert item(stack, "taken")["purged"]["BOOL"] is True
@@ -49,9 +49,11 @@ def test_scheduled_cleaner_expires_deletes_and_requeues(stack: BackendResources)
     queued = session.client("sqs").receive_message(QueueUrl=stack.queue_url)["Messages"]
     assert [json.loads(m["Body"])["request_id"] for m in queued] == ["lost"]
 
-    # a second run finds nothing more to do; a waiting message blocks re-queueing
+    # a second run finds nothing more to do: the re-queue touched the job, so it is not
+    # sent again before another requeue_after_s
     assert cleaner.handler(scheduled_event(), LambdaContext()) == {
         "expired": 0,
         "deleted_blobs": 0,
         "requeued": 0,
+        "dead_lettered": 0,
     }
