@@ -77,9 +77,9 @@ def test_noise_is_gaussian_with_the_power_of_a_sine(color: NoiseColor) -> None:
 def test_same_spec_same_noise_other_spec_other_noise() -> None:
     spec = ToneSpec(frequencies=[], noise="pink", duration=0.5)
     assert to_bytes(spec) == to_bytes(ToneSpec.parse(spec.canonical_json()))
-    other = spec.with_changes(duration=0.5000001)
-    first, second = render(spec)[:1000, 0], render(other)[:1000, 0]
-    assert np.corrcoef(first, second)[0, 1] < 0.2
+    other = spec.with_changes(duration=0.5000001)  # another hash, so another seed
+    first, second = (np.diff(render(s)[:, 0].astype(np.float64)) for s in (spec, other))
+    assert abs(np.corrcoef(first, second)[0, 1]) < 0.02  # unrelated (differences: many dof)
 
 
 @pytest.mark.parametrize("color", ["white", "pink", "brown"])

@@ -93,7 +93,9 @@ class NoiseSource:
         power[0] = power[-1] = 0.0  # no DC, nothing at Nyquist
         # var(irfft) = 4/N²·Σ g², so this gain gives variance sigma²
         gain = np.sqrt(power) * (self.sigma * self.length / (2.0 * math.sqrt(power.sum())))
-        self._gain = gain.astype(np.float32)
+        # value k of the Gaussians read as complex64 lands in bin k // 2
+        per_value = np.repeat(gain.astype(np.float32), 2)
+        self._gain_cos, self._gain_sin = per_value[: self.pairs], per_value[self.pairs :]
         edge = (np.arange(self.taper) + 0.5) * (0.5 * math.pi / self.taper)
         self._rise = np.sin(edge).astype(np.float32)
         self._fall = np.cos(edge).astype(np.float32)
@@ -126,13 +128,17 @@ class NoiseSource:
             flat[:, :half] *= radius
             flat[:, half:] *= radius
         else:
-            radius *= self._gain
-            parts = np.empty((rows, self.pairs, 2), dtype=np.float32)  # (re, im) = complex64
-            trig = np.cos(angle)
-            np.multiply(trig, radius, out=parts[..., 0])
-            np.sin(angle, out=trig)
-            np.multiply(trig, radius, out=parts[..., 1])
-            spectrum = parts.view(np.complex64)[..., 0]
+            # 2·pairs iid Gaussians, cosines first then sines (contiguous writes), read as
+            # (re, im) pairs of complex64: any layout of iid Gaussians is iid complex
+            gaussians = np.empty((rows, 2 * self.pairs), dtype=np.float32)
+            for half, (trig, gain) in enumerate(
+                ((np.cos, self._gain_cos), (np.sin, self._gain_sin))
+            ):
+                part = gaussians[:, half * self.pairs : (half + 1) * self.pairs]
+                trig(angle, out=part)
+                part *= radius
+                part *= gain
+            spectrum = gaussians.view(np.complex64)
             shaped = np.fft.irfft(spectrum, n=self.length, axis=1)
             flat = shaped.astype(np.float32, copy=False)  # numpy < 2 returns float64
             flat[:, : self.taper] *= self._rise
