@@ -40,6 +40,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise MissingExtraError("httpx", "service") from exc
 
 Via = Literal["url", "chunks"]
+CHUNK_ATTEMPTS = 4
+"""Tries per chunk (a corrupt chunk or a network error) before giving up."""
 _ERRORS: dict[str, type[JobError]] = {
     cls.code: cls
     for cls in (
@@ -139,7 +141,7 @@ class WaveClient:
                 bar.update()
         if status["status"] == "failed":
             raise JobFailedError(f"the job failed: {status.get('error')}")
-        if status["status"] in ("downloaded", "expired"):
+        if status["status"] in ("downloaded", "downloading", "expired"):
             raise JobGoneError(f"the file is {status['status']}")
         return status
 
@@ -161,23 +163,51 @@ class WaveClient:
         return b"".join(parts)
 
     def _download_chunks(self, request_id: str, progress: bool) -> bytes:
+        """Chunks 0, 1, ... until the last. The first claims the download; its token lets
+        this client (only) fetch the rest, and fetch a chunk again when it arrived corrupt
+        or the connection failed, up to :data:`CHUNK_ATTEMPTS` times."""
         parts: list[bytes] = []
+        token: str | None = None
         with tqdm(unit="B", unit_scale=True, disable=not progress) as bar:
             while True:
-                response = self.http.get(f"/waves/{request_id}/chunks/{len(parts)}")
-                _raise_for(response)
-                chunk = response.json()
-                if chunk["status"] == "in_progress":
-                    time.sleep(float(response.headers.get("retry-after", 1)))
-                    continue
-                data = base64.b64decode(chunk["file"])
-                if hashlib.sha256(data).hexdigest() != chunk["sha256"]:
-                    continue  # corrupted in transit: ask for the same chunk again
+                chunk = self._fetch_chunk(request_id, len(parts), token)
+                token = chunk.get("download_token") or token
+                data = chunk["data"]
                 parts.append(data)
                 bar.total = chunk["total_bytes"]
                 bar.update(len(data))
                 if chunk["is_last"]:
                     return b"".join(parts)
+
+    def _fetch_chunk(self, request_id: str, offset: int, token: str | None) -> dict[str, Any]:
+        """One chunk, checked against its SHA-256; waits while the job is in progress."""
+        failures: list[str] = []
+        while len(failures) < CHUNK_ATTEMPTS:
+            params = {"download_token": token} if token else {}
+            try:
+                response = self.http.get(f"/waves/{request_id}/chunks/{offset}", params=params)
+            except httpx.TransportError as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+                continue
+            _raise_for(response)
+            chunk: dict[str, Any] = response.json()
+            if chunk["status"] == "in_progress":
+                time.sleep(float(response.headers.get("retry-after", 1)))
+                continue
+            token = chunk.get("download_token") or token  # the claim, even if the data is bad
+            data = base64.b64decode(chunk["file"])
+            if hashlib.sha256(data).hexdigest() == chunk["sha256"]:
+                return {**chunk, "data": data, "download_token": token}
+            failures.append("its SHA-256 does not match (corrupted in transit)")
+            if chunk["is_last"]:  # serving it ended the claim: it cannot be asked for again
+                raise WavekitError(
+                    f"chunk {offset} of {request_id}, the last, arrived corrupt; the service "
+                    "sends the last chunk once (download-once), so request the file again"
+                )
+        raise WavekitError(
+            f"chunk {offset} of {request_id}: gave up after {CHUNK_ATTEMPTS} attempts "
+            f"({failures[-1]})"
+        )
 
     def generate(
         self,

@@ -73,6 +73,7 @@ def _aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BackendKit
         monkeypatch.delenv(name, raising=False)
     for name, value in DUMMY_ENV.items():  # never real credentials, whatever the machine has
         monkeypatch.setenv(name, value)
+    serialise_moto_requests(monkeypatch)
     with mock_aws():
         session = new_session()
         # SQS timeouts are whole seconds: 1 s is the shortest that still hides a message
@@ -95,6 +96,26 @@ def _aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BackendKit
             read_events=read_events,
             make_file=make_file,
         )
+
+
+def serialise_moto_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Handle one AWS request at a time, as DynamoDB applies each request (a write and its
+    condition) atomically. In-process moto does not: two threads' conditional updates can
+    both pass their condition. With this, an adapter that writes conditionally wins a race
+    once, while one that reads and then writes still loses it (the read and the write are
+    separate requests)."""
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.Lock()
+    process = BotocoreStubber.process_request
+
+    def one_at_a_time(self: BotocoreStubber, request: object) -> object:
+        with lock:
+            return process(self, request)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", one_at_a_time)
 
 
 @pytest.fixture(params=["local", "aws"])

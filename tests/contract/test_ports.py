@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -140,3 +142,52 @@ def test_event_sink_delivers_every_event_with_the_contract_schema(kit: BackendKi
     assert table.num_rows == 25
     assert list(table.schema.names) == list(EVENT_COLUMNS)
     assert sorted(table.column("bytes_out").to_pylist()) == list(range(25))
+
+
+def test_claim_download_is_compare_and_set(kit: BackendKit) -> None:
+    kit.jobs.create(job("r1"))
+    until = T0 + dt.timedelta(minutes=5)
+    assert kit.jobs.claim_download("r1", "tok", until, T0) is None  # not ready yet
+    kit.jobs.transition("r1", [JobStatus.IN_PROGRESS], JobStatus.READY, bytes=10)
+    claimed = kit.jobs.claim_download("r1", "tok", until, T0)
+    assert claimed is not None
+    assert (claimed.status, claimed.download_token) == (JobStatus.DOWNLOADING, "tok")
+    assert (claimed.download_until, claimed.downloaded_at, claimed.bytes) == (until, T0, 10)
+    assert kit.jobs.get("r1") == claimed
+    assert kit.jobs.claim_download("r1", "other", until, T0) is None  # held: nobody else
+    assert kit.jobs.transition("r1", [JobStatus.READY], JobStatus.DOWNLOADED) is None  # /download
+    assert kit.jobs.claim_download("missing", "tok", until, T0) is None
+    done = kit.jobs.transition("r1", [JobStatus.DOWNLOADING], JobStatus.DOWNLOADED)
+    assert done is not None
+    assert (done.status, done.download_token, done.downloaded_at) == (
+        JobStatus.DOWNLOADED,
+        "tok",
+        T0,
+    )
+
+
+def test_a_claimed_blob_is_kept_for_the_claim_and_then_purgeable(kit: BackendKit) -> None:
+    kit.jobs.create(job("r1", "f-claimed", status=JobStatus.READY))
+    kit.jobs.claim_download("r1", "tok", T0 + dt.timedelta(minutes=5), T0)
+    assert kit.jobs.purgeable_blobs(downloaded_before=T0 - dt.timedelta(minutes=5)) == []
+    after = kit.jobs.purgeable_blobs(downloaded_before=T0 + dt.timedelta(seconds=1))
+    assert after == [blob_key("f-claimed")]
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_of_concurrent_claims_exactly_one_wins(kit: BackendKit, trial: int) -> None:
+    kit.jobs.create(job("r1", status=JobStatus.READY, bytes=10))
+    clients = 16
+    start = threading.Barrier(clients)
+    until = T0 + dt.timedelta(minutes=5)
+
+    def claim(i: int) -> str | None:
+        start.wait()
+        won = kit.jobs.claim_download("r1", f"token-{i}", until, T0)
+        return None if won is None else won.download_token
+
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(claim, range(clients)))
+    winners = [token for token in results if token is not None]
+    assert len(winners) == 1, results
+    assert kit.jobs.get("r1").download_token == winners[0]  # type: ignore[union-attr]

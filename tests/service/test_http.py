@@ -44,15 +44,16 @@ def test_round_trip_url_and_chunks_are_byte_identical(live_server: LiveServer) -
         again = client.post("/waves", json=SPEC).json()
         assert again["status"] == "ready"
         assert again["file_id"] == body["file_id"]
-        parts, offset = [], 0
+        parts, offset, token = [], 0, {}
         while True:
-            chunk = client.get(f"/waves/{again['request_id']}/chunks/{offset}")
+            chunk = client.get(f"/waves/{again['request_id']}/chunks/{offset}", params=token)
             assert chunk.status_code == 200
             payload = chunk.json()
             data = base64.b64decode(payload["file"])
             assert len(data) <= 64 * 1024
             assert hashlib.sha256(data).hexdigest() == payload["sha256"]
             parts.append(data)
+            token = {"download_token": payload["download_token"]}  # download-once: the claim
             offset += 1
             if payload["is_last"]:
                 break

@@ -115,7 +115,10 @@ def test_a_60_s_stereo_24_bit_tone_arrives_complete_in_chunks(
     size = wav.stat().st_size
     assert size > 17_280_000  # 60 s x 48000 x 2 channels x 3 bytes, plus the header
     chunks = [u for m, u in browsed.requests if "/chunks/" in u]
-    assert [int(u.rsplit("/", 1)[1]) for u in chunks] == list(range(-(-size // (4 << 20))))
+    offsets = [int(httpx.URL(u).path.rsplit("/", 1)[1]) for u in chunks]
+    assert offsets == list(range(-(-size // (4 << 20))))
+    tokens = [httpx.URL(u).params.get("download_token") for u in chunks]
+    assert tokens[0] is None and len(set(tokens[1:])) == 1 and tokens[1]  # download-once
     assert len(chunks) == 5
     assert not any("/download" in u for _, u in browsed.requests)
 

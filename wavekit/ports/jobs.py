@@ -19,13 +19,16 @@ from typing import Any, Protocol, runtime_checkable
 class JobStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     READY = "ready"
+    DOWNLOADING = "downloading"
     FAILED = "failed"
     DOWNLOADED = "downloaded"
     EXPIRED = "expired"
 
 
 LIVE_STATUSES = frozenset({JobStatus.IN_PROGRESS, JobStatus.READY})
-"""Jobs whose file may still be downloaded: their blob must not be deleted."""
+"""Jobs whose file may still be downloaded: their blob must not be deleted. (A
+``downloading`` job's blob is kept like a ``downloaded`` one's: for the download-URL
+lifetime after ``downloaded_at``, which is exactly its claim's lifetime.)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,9 @@ class Job:
     """One accepted request for a WAV file.
 
     ``file_id`` is the spec hash: identical specs share one stored file (``blob_key``).
+    A ``downloading`` job carries the chunk download's claim: ``download_token`` (the
+    holder's credential), ``downloaded_at`` (when it was claimed) and ``download_until``
+    (when the claim lapses).
     """
 
     request_id: str
@@ -48,6 +54,8 @@ class Job:
     attempts: int = 0
     downloaded_at: dt.datetime | None = None
     purged: bool = False
+    download_token: str | None = None
+    download_until: dt.datetime | None = None
 
     @property
     def blob_key(self) -> str:
@@ -110,6 +118,14 @@ class JobTable(Protocol):
     ) -> Job | None:
         """Move a job to ``to`` only if it is in one of ``allowed``; return the new job, or
         ``None`` if the condition failed (another worker or request got there first)."""
+
+    def claim_download(
+        self, request_id: str, token: str, until: dt.datetime, now: dt.datetime
+    ) -> Job | None:
+        """Atomically move a ``ready`` job to ``downloading``, held by ``token`` until
+        ``until`` (``downloaded_at`` = ``now``); return the claimed job, or ``None`` if
+        the job was not ready (another client claimed or downloaded it first). Exactly
+        one of any number of concurrent callers wins."""
 
     def add_attempt(self, request_id: str) -> int:
         """Count one more processing attempt; return the new count."""

@@ -2,9 +2,19 @@
 
 ::
 
-    submit ─► in_progress ─► ready ─► downloaded      (download-once)
+    submit ─► in_progress ─► ready ─► downloaded                (download-once: 303)
+                   │           ├────► downloading ─► downloaded (download-once: chunks)
                    │           └────► expired          (not downloaded within retention)
                    └─► failed                          (after max_attempts)
+
+Download-once holds on both download paths, under any concurrency, because each starts
+with one atomic compare-and-set on ``ready``: ``/download`` moves the job straight to
+``downloaded``; the first chunk request claims it (``downloading``, a conditional write
+in the adapter) and gets a ``download_token``. The holder may (re-)read any chunk with
+that token until the last chunk is served (then ``downloaded``) or the claim lapses
+after the download-URL lifetime; everyone else gets 410. A lapsed claim that never
+finished counts as downloaded, not ready again: its chunks may already have left the
+service, and a second copy is what download-once forbids.
 
 The FastAPI app (local or behind API Gateway), the worker (thread or SQS Lambda) and
 the cleaner (thread or scheduled Lambda) all drive jobs through this one class, so the
@@ -17,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -57,6 +68,7 @@ class Chunk:
     is_last: bool
     total_bytes: int
     chunk_bytes: int
+    download_token: str = ""
 
     @property
     def sha256(self) -> str:
@@ -149,6 +161,10 @@ class JobService:
             raise JobFailedError(f"the job failed: {job.error}")
         if job.status is JobStatus.DOWNLOADED:
             raise JobGoneError("the file was already downloaded (files download once)")
+        if job.status is JobStatus.DOWNLOADING:
+            raise JobGoneError(
+                "the file is being downloaded in chunks by another client (files download once)"
+            )
         if job.status is JobStatus.EXPIRED:
             raise JobGoneError(f"the file expired (kept {self.settings.retention_s / 3600:g} h)")
         if self.blobs.size(job.blob_key) is None:
@@ -172,9 +188,72 @@ class JobService:
             raise JobGoneError("the file was already downloaded (files download once)")
         return claimed if claimed.bytes is not None else job
 
-    def read_chunk(self, request_id: str, offset_num: int) -> Chunk:
-        """Chunk ``offset_num`` of the file; the last one marks the job downloaded."""
-        job = self._ready(request_id)
+    def read_chunk(
+        self,
+        request_id: str,
+        offset_num: int,
+        download_token: str | None = None,
+        *,
+        holder: str | None = None,
+    ) -> Chunk:
+        """Chunk ``offset_num`` of the file, for the holder of the job's download claim.
+
+        Without a token (and without ``holder``) the request claims the download: it wins
+        only if the job is ``ready`` (atomically, see the module docstring) and its chunk
+        carries the new ``download_token``. With the token, the holder reads any chunk
+        until the last one has been served or the claim lapses. Everything else is
+        :class:`JobGoneError` (410). An out-of-range offset is refused before claiming.
+
+        Parameters
+        ----------
+        download_token
+            The token the claiming chunk carried.
+        holder
+            Bind the claim to this identity instead of a token (a protocol without tokens
+            passes the caller's client id): its first request claims, later ones continue.
+        """
+        now = self.clock()
+        credential = f"holder:{holder}" if holder is not None else download_token
+        job = self.get(request_id)
+        if job.status is not JobStatus.DOWNLOADING:
+            job = self._ready(request_id)
+            self._chunk_range(job, offset_num)
+            minted = credential or secrets.token_urlsafe(24)
+            until = now + dt.timedelta(seconds=self.settings.download_url_ttl_s)
+            claimed = self.jobs.claim_download(request_id, minted, until, now)
+            if claimed is not None:
+                credential = minted
+            job = claimed if claimed is not None else self.get(request_id)
+        if job.status is not JobStatus.DOWNLOADING:
+            self._ready(request_id)  # raises: downloaded, expired, or made again
+            raise JobGoneError("the file was already downloaded (files download once)")
+        self._check_claim(job, credential, now)
+        size, count = self._chunk_range(job, offset_num)
+        step = self.settings.chunk_bytes
+        data = self.blobs.read_range(job.blob_key, offset_num * step, step)
+        is_last = offset_num == count - 1
+        if is_last:
+            self.jobs.transition(
+                request_id, [JobStatus.DOWNLOADING], JobStatus.DOWNLOADED, downloaded_at=now
+            )
+        return Chunk(data, offset_num, is_last, size, step, job.download_token or "")
+
+    def _check_claim(self, job: Job, credential: str | None, now: dt.datetime) -> None:
+        """Pass only the claim's holder, and only while the claim lasts."""
+        if credential is None or not secrets.compare_digest(
+            credential.encode(), (job.download_token or "").encode()
+        ):
+            raise JobGoneError(
+                "the file is being downloaded in chunks by another client (files download "
+                "once; the client that claimed it passes its download_token)"
+            )
+        if job.download_until is None or now >= job.download_until:
+            # lapsed before the last chunk: it counts as downloaded (downloaded_at kept)
+            self.jobs.transition(job.request_id, [JobStatus.DOWNLOADING], JobStatus.DOWNLOADED)
+            raise JobGoneError("the download claim expired before the last chunk was read")
+
+    def _chunk_range(self, job: Job, offset_num: int) -> tuple[int, int]:
+        """The file's size and number of chunks; ``ChunkOutOfRangeError`` past the end."""
         size = job.bytes if job.bytes is not None else self.blobs.size(job.blob_key) or 0
         step = self.settings.chunk_bytes
         count = max(1, -(-size // step))
@@ -183,13 +262,7 @@ class JobService:
                 f"offset_num: must be between 0 and {count - 1} for this file "
                 f"({size} bytes in chunks of {step}), got {offset_num}"
             )
-        data = self.blobs.read_range(job.blob_key, offset_num * step, step)
-        is_last = offset_num == count - 1
-        if is_last:
-            self.jobs.transition(
-                request_id, [JobStatus.READY], JobStatus.DOWNLOADED, downloaded_at=self.clock()
-            )
-        return Chunk(data, offset_num, is_last, size, step)
+        return size, count
 
     # -- worker side ------------------------------------------------------------------
 

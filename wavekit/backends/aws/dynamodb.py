@@ -34,7 +34,20 @@ GSI_SHARDS = 4
 DYNAMO_ITEM_LIMIT = 400 * 1024
 """The largest item DynamoDB stores (bytes)."""
 _LIVE = (JobStatus.IN_PROGRESS.value, JobStatus.READY.value)
-_UPDATABLE = frozenset({"updated_at", "bytes", "error", "downloaded_at", "attempts", "purged"})
+_UPDATABLE = frozenset(
+    {
+        "updated_at",
+        "bytes",
+        "error",
+        "downloaded_at",
+        "attempts",
+        "purged",
+        "download_token",
+        "download_until",
+    }
+)
+_HELD = (JobStatus.DOWNLOADED.value, JobStatus.DOWNLOADING.value)
+"""Kept for the download-URL lifetime after ``downloaded_at`` (a claim lasts as long)."""
 
 
 def _ts(value: dt.datetime) -> str:
@@ -141,6 +154,8 @@ class DynamoJobTable:
             "error": job.error,
             "idempotency_key": job.idempotency_key,
             "downloaded_at": job.downloaded_at,
+            "download_token": job.download_token,
+            "download_until": job.download_until,
         }
         item.update({k: attribute_value(v) for k, v in optional.items() if v is not None})
         if not job.purged:
@@ -169,6 +184,8 @@ class DynamoJobTable:
             attempts=int(v.get("attempts", 0)),
             downloaded_at=when("downloaded_at"),
             purged=bool(v.get("purged", False)),
+            download_token=v.get("download_token"),
+            download_until=when("download_until"),
         )
 
     # -- port ------------------------------------------------------------------------------
@@ -261,6 +278,21 @@ class DynamoJobTable:
             f"attribute_exists(pk) AND #s IN ({', '.join(marks)})",
             names,
             values,
+        )
+
+    def claim_download(
+        self, request_id: str, token: str, until: dt.datetime, now: dt.datetime
+    ) -> Job | None:
+        """One ``UpdateItem`` with the condition ``status = ready``: DynamoDB serialises
+        writes to an item, so of concurrent claims exactly one passes the condition."""
+        return self.transition(
+            request_id,
+            [JobStatus.READY],
+            JobStatus.DOWNLOADING,
+            download_token=token,
+            download_until=until,
+            downloaded_at=now,
+            updated_at=now,
         )
 
     def _update(
@@ -369,9 +401,7 @@ class DynamoJobTable:
             status = item["status"]["S"]
             downloaded_at = item.get("downloaded_at", {}).get("S")
             live = status in _LIVE or (
-                status == JobStatus.DOWNLOADED.value
-                and downloaded_at is not None
-                and downloaded_at >= cutoff
+                status in _HELD and downloaded_at is not None and downloaded_at >= cutoff
             )
             blocked[file_id] = blocked.get(file_id, False) or live
         return sorted(blob_key(f) for f, is_blocked in blocked.items() if not is_blocked)

@@ -55,6 +55,17 @@ _JOB_COLUMNS = (
     "request_id, file_id, status, spec_json, client_id, created_at, updated_at, bytes, "
     "error, idempotency_key, attempts, downloaded_at, purged"
 )
+_CLAIM_COLUMNS = {"download_token": "TEXT", "download_until": "TEXT"}
+"""Added after the first release: ``ALTER TABLE`` adds them to an older database. A new
+job never has a claim, so :meth:`SqliteJobTable.create` does not write them."""
+_ROW_COLUMNS = f"{_JOB_COLUMNS}, {', '.join(_CLAIM_COLUMNS)}"
+
+
+def _add_claim_columns(con: sqlite3.Connection) -> None:
+    present = {row[1] for row in con.execute("PRAGMA table_info(jobs)")}
+    for name, kind in _CLAIM_COLUMNS.items():
+        if name not in present:
+            con.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
 
 
 def _ts(value: dt.datetime | None) -> str | None:
@@ -77,6 +88,8 @@ class SqliteDatabase:
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self.run(lambda con: con.executescript(_SCHEMA))  # executescript manages its own tx
+        with self.transaction() as con:
+            _add_claim_columns(con)
 
     def connection(self) -> sqlite3.Connection:
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
@@ -127,6 +140,7 @@ class SqliteJobTable:
 
     @staticmethod
     def _job(row: sqlite3.Row) -> Job:
+        names = row.keys()
         return Job(
             request_id=row["request_id"],
             file_id=row["file_id"],
@@ -141,6 +155,9 @@ class SqliteJobTable:
             attempts=row["attempts"],
             downloaded_at=_parse_ts(row["downloaded_at"]),
             purged=bool(row["purged"]),
+            # create()'s idempotency lookup reads the original columns only
+            download_token=row["download_token"] if "download_token" in names else None,
+            download_until=_parse_ts(row["download_until"]) if "download_until" in names else None,
         )
 
     def create(self, job: Job) -> Job:
@@ -175,7 +192,7 @@ class SqliteJobTable:
     def get(self, request_id: str) -> Job | None:
         row = self.db.run(
             lambda con: con.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE request_id = ?", (request_id,)
+                f"SELECT {_ROW_COLUMNS} FROM jobs WHERE request_id = ?", (request_id,)
             ).fetchone()
         )
         return None if row is None else self._job(row)
@@ -191,10 +208,25 @@ class SqliteJobTable:
         with self.db.transaction() as con:
             row = con.execute(
                 f"UPDATE jobs SET status = ?, {assignments} "
-                f"WHERE request_id = ? AND status IN ({marks}) RETURNING {_JOB_COLUMNS}",
+                f"WHERE request_id = ? AND status IN ({marks}) RETURNING {_ROW_COLUMNS}",
                 (to.value, *values.values(), request_id, *allowed_values),
             ).fetchone()
         return None if row is None else self._job(row)
+
+    def claim_download(
+        self, request_id: str, token: str, until: dt.datetime, now: dt.datetime
+    ) -> Job | None:
+        """One conditional UPDATE (``status = 'ready'``): of concurrent claims, the first
+        to commit matches the row and every later one matches nothing."""
+        return self.transition(
+            request_id,
+            [JobStatus.READY],
+            JobStatus.DOWNLOADING,
+            download_token=token,
+            download_until=until,
+            downloaded_at=now,
+            updated_at=now,
+        )
 
     def add_attempt(self, request_id: str) -> int:
         with self.db.transaction() as con:
@@ -207,7 +239,7 @@ class SqliteJobTable:
     def in_progress(self) -> list[Job]:
         rows = self.db.run(
             lambda con: con.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = ? ORDER BY created_at",
+                f"SELECT {_ROW_COLUMNS} FROM jobs WHERE status = ? ORDER BY created_at",
                 (JobStatus.IN_PROGRESS.value,),
             ).fetchall()
         )
@@ -229,7 +261,7 @@ class SqliteJobTable:
                 GROUP BY file_id
                 HAVING SUM(CASE
                     WHEN status IN ('in_progress', 'ready') THEN 1
-                    WHEN status = 'downloaded' AND downloaded_at >= ? THEN 1
+                    WHEN status IN ('downloaded', 'downloading') AND downloaded_at >= ? THEN 1
                     ELSE 0 END) = 0
                 """,
                 (_ts(downloaded_before),),

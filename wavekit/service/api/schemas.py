@@ -88,7 +88,8 @@ class WaveChunk(BaseModel):
     """``GET /waves/{request_id}/chunks/{offset_num}``: one base64 slice of the file.
 
     While the job is in progress only ``status``, ``offset_num`` and ``is_last`` (false)
-    are present, with ``Retry-After``.
+    are present, with ``Retry-After``. Once the file is sent, ``download_token`` is the
+    claim the later chunks must pass (``?download_token=``): download-once.
     """
 
     status: JobStatus
@@ -98,6 +99,10 @@ class WaveChunk(BaseModel):
     sha256: str | None = Field(default=None, description="Of the decoded bytes.")
     total_bytes: int | None = None
     chunk_bytes: int | None = None
+    download_token: str | None = Field(
+        default=None,
+        description="Pass it as ?download_token= on the later chunks of this download.",
+    )
 
 
 # -- leaderboards and health ----------------------------------------------------------------

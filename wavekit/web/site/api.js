@@ -174,18 +174,22 @@ export class WaveService {
     return { blob: new Blob(parts, { type: "audio/wav" }), verified: false };
   }
 
-  /** GET /chunks/0, 1, … until is_last; check each chunk's SHA-256; onProgress(received, total). */
+  /** GET /chunks/0, 1, … until is_last; check each chunk's SHA-256; onProgress(received, total).
+   * The first chunk claims the download (download-once); its download_token fetches the rest. */
   async downloadByChunks(requestId, onProgress) {
     const canHash = Boolean(globalThis.crypto?.subtle); // only in secure contexts
     const parts = [];
     let received = 0;
     let total = 0;
+    let token = null;
     for (let offset = 0; ; ) {
-      const { body } = await this.json(`/waves/${encodeURIComponent(requestId)}/chunks/${offset}`);
+      const query = token ? `?${new URLSearchParams({ download_token: token })}` : "";
+      const { body } = await this.json(`/waves/${encodeURIComponent(requestId)}/chunks/${offset}${query}`);
       if (body.status === "in_progress") {
         await sleep(POLL_MAX_MS);
         continue;
       }
+      token = body.download_token || token;
       const bytes = base64ToBytes(body.file);
       if (canHash && (await sha256Hex(bytes)) !== body.sha256)
         throw new ServiceError(`Chunk ${offset} is corrupt: its SHA-256 does not match.`, { code: "checksum" });

@@ -9,8 +9,9 @@ import time
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from wavekit.audio.spec import ToneSpec
 from wavekit.errors import JobGoneError
@@ -62,8 +63,10 @@ IN_PROGRESS_HEADERS = {**LOCATION, **RETRY_AFTER}
 """``Location`` always; ``Retry-After`` while the job is in progress."""
 
 
-# The hot routes are `async`: their SQLite work is a few hundred microseconds, cheaper
-# on the event loop than a hop to the thread pool (which halved POST throughput).
+# The hot routes are `async`. Reads stay on the event loop (a few hundred microseconds,
+# cheaper than a hop to the thread pool); POST's submit waits for a COMMIT (and the WAL
+# checkpoints it triggers), so it runs in the thread pool, where concurrent submits
+# share one group commit (ADR 0007) while the loop keeps serving.
 @router.post(
     "/waves",
     status_code=202,
@@ -185,7 +188,13 @@ def download_file(token: str, api: Api) -> StreamingResponse:
 
 @router.get(
     "/waves/{request_id}/chunks/{offset_num}",
-    summary="Download in base64 chunks",
+    summary="Download once in base64 chunks",
+    description=(
+        "The first chunk request claims the download (download-once) and its answer carries "
+        "a `download_token`; later chunks need `?download_token=`. The holder may re-read any "
+        "chunk until the last one has been served or the claim lapses (the download-URL "
+        "lifetime); everyone else, and `/download`, gets 410."
+    ),
     response_model=WaveChunk,
     response_model_exclude_unset=True,
     responses={
@@ -200,15 +209,23 @@ def get_chunk(
     offset_num: Annotated[int, Path(ge=0, le=1_000_000)],
     response: Response,
     api: Api,
+    download_token: Annotated[
+        str | None,
+        Query(
+            max_length=128,
+            description="From the claiming chunk's answer; required after the first chunk.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     service = api.context.service
     job = service.get(request_id)
     if job.status is JobStatus.IN_PROGRESS:
         response.headers.update(_progress_headers(job))
         return {"status": job.status.value, "offset_num": offset_num, "is_last": False}
-    chunk = service.read_chunk(request_id, offset_num)
+    chunk = service.read_chunk(request_id, offset_num, download_token)
     return {
         "status": JobStatus.READY.value,
+        "download_token": chunk.download_token,
         "file": base64.b64encode(chunk.data).decode(),
         "offset_num": chunk.offset_num,
         "is_last": chunk.is_last,
