@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from wavekit.reports import ReportRequest, render
+from wavekit.reports.runner import IPC_PATH_ROOM
 
 
 def test_a_users_own_python3_kernel_does_not_hijack_the_report(
@@ -25,3 +27,20 @@ def test_a_users_own_python3_kernel_does_not_hijack_the_report(
     monkeypatch.delenv("JUPYTER_PATH", raising=False)
     result = render(ReportRequest(tiny_notebook, {"start": "a", "end": "b"}, tmp_path / "out"))
     assert "window a b" in result.html.read_text()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets")
+def test_report_kernel_listens_on_no_tcp_port(
+    tiny_notebook: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str], python_kernel: str
+) -> None:
+    """ipykernel warns on stderr (the terminal of `make demo`) when it serves over TCP."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    if len(jupyter_runtime_dir()) > IPC_PATH_ROOM:
+        pytest.skip("runtime directory too long for a socket path: TCP is kept")
+    result = render(
+        ReportRequest(tiny_notebook, {"start": "a", "end": "b"}, tmp_path),
+        kernel_name=python_kernel,
+    )
+    assert "window a b" in result.html.read_text()
+    assert "without encryption" not in capfd.readouterr().err

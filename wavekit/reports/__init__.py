@@ -5,7 +5,10 @@
 - :mod:`~wavekit.reports.scheduling`: intervals and cron lines, the foreground scheduler,
   backfill days (:func:`schedule`, :func:`next_run`, :func:`days`);
 - :mod:`~wavekit.reports.usage`: what the usage report (``notebooks/05_usage_report.ipynb``)
-  computes and draws; import it as a module (``from wavekit.reports import usage``).
+  computes, and its headline; :mod:`~wavekit.reports.tables` its tables for people (pandas
+  Stylers), :mod:`~wavekit.reports.charts` its charts, :mod:`~wavekit.reports.formatting`
+  the one definition of each format (counts, ms, MB, $, note names, rank changes); import
+  them as modules (``from wavekit.reports import usage``).
 
 Importing this package loads neither papermill nor tenacity; rendering does (the
 ``reports`` extra).

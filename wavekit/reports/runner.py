@@ -44,6 +44,35 @@ def _papermill() -> Any:
     return papermill
 
 
+IPC_PATH_ROOM = 60
+"""Longest runtime directory for Unix-socket kernels: a socket path is that directory plus
+``/wavekit-kernel-<12 hex>-<n>`` (31 characters) and must fit in 103 (macOS) or 107 (Linux)
+bytes; the margin leaves room for multi-byte characters."""
+
+
+def kernel_config() -> Any:
+    """Run the report kernel on Unix sockets where they work, else on TCP.
+
+    A headless report needs no network port: over local sockets no other user can read
+    the kernel's traffic, and ipykernel has no reason to warn (on the terminal of
+    ``make demo``) that TCP is unencrypted. Each call names its own socket files in the
+    Jupyter runtime directory: jupyter_client's default (``kernel-ipc-<n>`` in the working
+    directory) lets kernels started at the same moment take the same sockets. Windows, and
+    runtime directories too long for a socket path, keep jupyter's default TCP transport.
+    """
+    import uuid
+
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets.config import Config
+
+    runtime = Path(jupyter_runtime_dir())
+    if os.name != "posix" or len(str(runtime)) > IPC_PATH_ROOM:
+        return Config()
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+    prefix = runtime / f"wavekit-kernel-{uuid.uuid4().hex[:12]}"
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(prefix)}})
+
+
 def notebook_parameters(notebook: Path) -> dict[str, Any]:
     """The parameters a notebook declares in its ``parameters`` cell, with defaults."""
     inspected = _papermill().inspect_notebook(str(notebook))
@@ -236,6 +265,7 @@ def render(
             kernel_name=kernel_name,
             progress_bar=progress,
             cwd=str(Path.cwd()),
+            config=kernel_config(),
         )
 
     from tenacity import RetryError, Retrying, stop_after_attempt, wait_exponential
