@@ -148,9 +148,9 @@ def test_every_bucket_refuses_plain_http(template: dict[str, Any]) -> None:
 
 
 def test_the_cleaner_may_read_the_queue_depth(template: dict[str, Any]) -> None:
-    """The cleaner reads the queue's depth before re-queueing lost jobs; its role lacked
-    sqs:GetQueueAttributes (AccessDenied every 15 minutes). A test that records every
-    call each handler makes and checks it against the role comes with the handlers."""
+    """The cleaner reads the job queue's attributes (its depth, its redrive policy); its
+    role lacked sqs:GetQueueAttributes (AccessDenied every 15 minutes). Every call of
+    every handler is checked against its role in tests/aws/handlers/test_iam.py."""
     statements = template["Resources"]["CleanerRole"]["Properties"]["Policies"][0][
         "PolicyDocument"
     ]["Statement"]
