@@ -276,9 +276,9 @@ def resource_checks(response: Any) -> list[tuple[str, str]] | None:
         checks = [(action, arn + "catalog")]
         if database:
             checks.append((action, arn + f"database/{database}"))
-            table = body.get("Name") or (body.get("TableInput") or {}).get("Name")
+            table_name = body.get("Name") or (body.get("TableInput") or {}).get("Name")
             if action != "GetDatabase":
-                checks.append((action, arn + f"table/{database}/{table or '*'}"))
+                checks.append((action, arn + f"table/{database}/{table_name or '*'}"))
         return checks
     return None
 

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ def _refresh_function(session: Any, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def enforced(
     stack: BackendResources, monkeypatch: pytest.MonkeyPatch
-) -> tuple[Any, CallLog, dict[str, dict[str, str]]]:
+) -> Iterator[tuple[Any, CallLog, dict[str, dict[str, str]]]]:
     """The stack, the analytics resources, the four template roles; then moto enforces
     IAM. Returns an admin session (the test's own), the call log and the roles' keys."""
     setup = stack.session
@@ -231,8 +232,12 @@ def test_moto_refuses_what_a_role_lacks(
     from botocore.exceptions import ClientError
 
     _, _, roles = enforced
+    keys = roles["worker"]
     session = boto3.Session(
-        region_name=REGION, **{k.lower(): v for k, v in roles["worker"].items()}
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=keys["AWS_SESSION_TOKEN"],
+        region_name=REGION,
     )
     with pytest.raises(ClientError, match="AccessDenied"):
         session.client("s3").delete_object(Bucket=stack.bucket, Key=blob_key("x"))
