@@ -9,8 +9,10 @@
    never sent round again.
 
 The DLQ is drained here rather than by its own SQS trigger: a dead letter needs no
-prompt answer (the client polls), one function keeps the stack small, and the cleaner's
-reserved concurrency of one means no two drains race.
+prompt answer (the client polls; 15 minutes at most), one function keeps the stack and
+its roles small, and the DLQ keeps the message (14 days) for whoever wants to look
+before the next run. Two overlapping runs would be harmless: a letter one of them
+received is invisible to the other, and failing a job twice is a no-op.
 """
 
 from __future__ import annotations
