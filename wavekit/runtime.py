@@ -20,7 +20,7 @@ import os
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from wavekit.clock import Clock, utc_now
 from wavekit.errors import BackendError, MissingExtraError
@@ -38,12 +38,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WORKER_NICENESS = 10
-
-
-class EventLike(Protocol):
-    def wait(self, timeout: float | None = None) -> bool: ...
-
-    def set(self) -> None: ...
+STOP_BUDGET_S = 2.0
+"""How long :meth:`Runtime.close` waits for each background part (worker threads, the
+worker process, cleaner, refresher) before leaving it: ``wavekit serve`` must exit
+within seconds of SIGTERM (a service manager's stop). A job cut short is not lost: its
+message was never acked, so the next start re-queues it, and the partial file is
+removed by the blob store's recovery."""
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Runtime:
     refresher: RefreshThread | None = None
     extras: dict[str, object] = field(default_factory=dict)
     _started: bool = False
-    _worker_process: tuple[BaseProcess, EventLike] | None = None
+    _worker_process: BaseProcess | None = None
 
     @property
     def events(self) -> EventSink:
@@ -152,30 +152,35 @@ class Runtime:
     def _start_worker_process(self) -> None:
         import multiprocessing
 
+        # Told to stop by SIGTERM, not by a multiprocessing.Event: a child killed while
+        # holding the Event's lock (SIGTERM to the process group) left set() blocked for
+        # ever, and the server hung at "Waiting for application shutdown".
         context = multiprocessing.get_context("spawn")
-        stop = context.Event()
         process = context.Process(
             target=_worker_process_main,
-            args=(self.settings.model_dump_json(), os.getpid(), stop),
+            args=(self.settings.model_dump_json(), os.getpid()),
             name="wavekit-worker",
             daemon=True,
         )
         process.start()
-        self._worker_process = (process, stop)
+        self._worker_process = process
 
     def close(self) -> None:
-        """Stop the worker and cleaner, and flush buffered events."""
-        self.worker.stop()
+        """Stop the worker and cleaner, and flush buffered events, within a few seconds
+        (:data:`STOP_BUDGET_S` each): unfinished jobs are re-queued on the next start."""
+        self.worker.stop(STOP_BUDGET_S)
         if self._worker_process is not None:
-            process, stop = self._worker_process
-            self._worker_process = None
-            stop.set()
-            process.join(30)
+            process, self._worker_process = self._worker_process, None
             if process.is_alive():
-                process.terminate()
-        self.cleaner.stop()
+                process.terminate()  # SIGTERM: the child stops its threads and exits
+            process.join(STOP_BUDGET_S)
+            if process.is_alive():
+                process.kill()
+                process.join(STOP_BUDGET_S)  # reaped: no zombie left behind
+            _stop_resource_tracker()
+        self.cleaner.stop(STOP_BUDGET_S)
         if self.refresher is not None:
-            self.refresher.stop()
+            self.refresher.stop(STOP_BUDGET_S)
         self.backends.events.close()
         self._started = False
 
@@ -278,9 +283,29 @@ def sqs_message(record: Mapping[str, Any]) -> QueueMessage:
     return message_from_record(record)
 
 
-def _worker_process_main(settings_json: str, parent_pid: int, stop: EventLike) -> None:
-    """Worker threads in their own process; they exit when told to or when the parent
-    dies (a ``kill -9`` of the server must not leave an orphan behind)."""
+def _stop_resource_tracker() -> None:
+    """Reap the helper process a ``spawn`` start leaves running (multiprocessing's
+    resource tracker). Left alone it outlives the server by a moment, and where the
+    process it is handed to does not reap orphans (a container's init), it stays a zombie
+    in the service's process group. There is no public API; without it, nothing is done."""
+    from multiprocessing import resource_tracker
+
+    stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
+    if callable(stop):
+        try:
+            stop()
+        except Exception:  # a tracker already gone, or another Python's internals
+            log.debug("could not stop the resource tracker", exc_info=True)
+
+
+def _worker_process_main(settings_json: str, parent_pid: int) -> None:
+    """Worker threads in their own process; they exit on SIGTERM (from the parent, or
+    sent to the whole process group) or when the parent dies (a ``kill -9`` of the server
+    must not leave an orphan behind)."""
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the parent stops us
     os.nice(WORKER_NICENESS)  # accepting requests comes first; synthesis drains the queue after
     settings = Settings.model_validate_json(settings_json)
@@ -290,5 +315,9 @@ def _worker_process_main(settings_json: str, parent_pid: int, stop: EventLike) -
         while not stop.wait(0.5) and os.getppid() == parent_pid:
             pass
     finally:
-        runtime.worker.stop()
+        runtime.worker.stop(STOP_BUDGET_S / 2)  # inside the parent's wait for us
         runtime.backends.events.close()
+    # Leave at once: a thread still synthesising must not hold up the exit (its job's
+    # message is re-delivered on the next start), and interpreter shutdown under a
+    # running daemon thread is where hangs hide.
+    os._exit(0)

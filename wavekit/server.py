@@ -27,9 +27,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return api.create_app(runtime, lifecycle=runtime)
 
 
+GRACEFUL_SHUTDOWN_S = 2
+"""How long a stop waits for open responses (a slow client's download) before uvicorn
+cancels them; the runtime then stops its parts within seconds too
+(:data:`wavekit.runtime.STOP_BUDGET_S`), so SIGTERM ends the server within about 5 s."""
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve until interrupted (Ctrl-C shuts down cleanly and flushes events)."""
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    """Serve until SIGTERM or SIGINT (Ctrl-C): shuts down within seconds, flushes events."""
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
 
 
 class LocalServer:

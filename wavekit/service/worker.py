@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from wavekit.service.jobs import JobService
 
@@ -46,7 +47,10 @@ class Worker:
             self._threads.append(thread)
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Stop taking messages; wait up to ``timeout`` in all for jobs in hand (a job
+        cut short is re-delivered: its message was not acked)."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
