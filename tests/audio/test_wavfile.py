@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 
 from wavekit import AudioFormatError, ToneSpec, read_spec, render, to_bytes, write
+from wavekit.audio import wavfile
 from wavekit.audio.spec import BitDepth
 from wavekit.audio.wavfile import WAV_DATA_LIMIT, Quantizer, sound_format
 
@@ -220,6 +221,42 @@ def test_rf64_past_four_gibibytes() -> None:
         bits_per_sample=32,
     )
     assert sound_format(huge) == ("RF64", "PCM_32")
+
+
+@pytest.mark.parametrize("bits", [16, 24], ids=["by-name", "buffered"])
+def test_rf64_written_through_our_own_path(
+    sox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bits: BitDepth
+) -> None:
+    """``write`` switches to RF64 past the limit (lowered here: 4 GiB in a test is too
+    slow); soundfile and SoX read back what it wrote, the spec still travels inside."""
+    spec = ToneSpec(frequencies=[440], duration=0.2, bits_per_sample=bits, fade_in=0, fade_out=0)
+    riff = write(spec, tmp_path / "riff.wav")
+    assert riff.read_bytes()[:4] == b"RIFF"
+    monkeypatch.setattr(wavfile, "WAV_DATA_LIMIT", wavfile.data_bytes(spec) - 1)
+    path = write(spec, tmp_path / "rf64.wav")
+    head = path.read_bytes()[:16]
+    assert (head[:4], head[8:16]) == (b"RF64", b"WAVEds64")  # EBU Tech 3306 header
+    info = sf.info(str(path))
+    assert (info.format, info.subtype, info.frames) == ("RF64", f"PCM_{bits}", spec.frames)
+    audio, _ = sf.read(str(path))
+    reference, _ = sf.read(str(riff))
+    assert np.array_equal(audio, reference)
+    assert read_spec(path) == spec
+    header = subprocess.run([sox, "--i", str(path)], capture_output=True, text=True, check=True)
+    assert f"= {spec.frames} samples" in header.stdout
+    assert f"{bits}-bit" in header.stdout
+    decoded = subprocess.run(
+        [sox, str(path), "-t", "raw", "-e", "signed", "-b", "32", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    expected = subprocess.run(
+        [sox, str(riff), "-t", "raw", "-e", "signed", "-b", "32", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert len(decoded) == 4 * spec.frames
+    assert decoded == expected
 
 
 def test_rf64_files_decode(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 import sqlite3
 import time
 from pathlib import Path
@@ -17,9 +19,24 @@ from tests.service.conftest import LiveServer, wait_ready
 BIG = {"duration": 60, "sample_rate": 96_000, "bits_per_sample": 24, "number_of_channels": 2}
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 @pytest.mark.slow
 def test_jobs_accepted_before_kill_9_finish_after_restart(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    blobs = data / "blobs"
     server = LiveServer(data, env={"WAVEKIT_WORKER_THREADS": "1"}).start()
     with httpx.Client(base_url=server.url) as client:
         accepted = [
@@ -30,7 +47,19 @@ def test_jobs_accepted_before_kill_9_finish_after_restart(tmp_path: Path) -> Non
         while client.get(f"/waves/{accepted[0]}").json()["status"] == "in_progress":
             assert time.monotonic() < deadline
             time.sleep(0.01)
+        partial = blobs / ".tmp"
+        while not [p for p in partial.iterdir() if p.stat().st_size > 0]:  # mid-write
+            assert time.monotonic() < deadline, "no job was ever caught mid-write"
+            time.sleep(0.002)
+    assert server.proc is not None
+    worker = children(server.proc.pid)
+    assert worker, "wavekit serve runs its worker in a child process"
+    for pid in worker:  # the whole service at once, as a power cut or the OOM killer would
+        os.kill(pid, signal.SIGKILL)
     server.kill()
+    left_behind = [p for p in partial.iterdir() if p.stat().st_size > 0]
+    assert left_behind, "the kill came after the partial file was finished"
+    assert not (blobs / "waves" / left_behind[0].name).exists()
 
     with sqlite3.connect(data / "wavekit.sqlite3") as db:
         states = dict(db.execute("SELECT request_id, status FROM jobs").fetchall())
@@ -51,7 +80,6 @@ def test_jobs_accepted_before_kill_9_finish_after_restart(tmp_path: Path) -> Non
     finally:
         restarted.stop()
 
-    blobs = data / "blobs"
     assert not list((blobs / ".tmp").iterdir()), "a partial file was left behind"
     with sqlite3.connect(data / "wavekit.sqlite3") as db:
         rows = db.execute("SELECT file_id, status, bytes FROM jobs").fetchall()

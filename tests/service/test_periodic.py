@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from wavekit.service.periodic import PeriodicTask
 
@@ -24,5 +25,7 @@ def test_runs_repeatedly_survives_failures_and_stops() -> None:
     stopped_at = len(calls)
     assert task.last_result is not None
     assert task.last_result >= 3
-    third.wait(0.05)
+    quiet_from = time.monotonic()
+    time.sleep(20 * task.interval_s)  # several intervals: a task still running would run again
+    assert time.monotonic() - quiet_from >= 20 * task.interval_s
     assert len(calls) == stopped_at  # no run after stop
