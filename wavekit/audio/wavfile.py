@@ -40,8 +40,8 @@ WAV_DATA_LIMIT = 0xFFFF_FFFF - 1024
 WRITE_BUFFER_BYTES = 1 << 20
 QUANTIZE_FRAMES = 1 << 15
 """Frames normalised and quantised at a time: the float and integer pieces stay in cache."""
-REPEAT_FRAMES = 1 << 18
-"""Frames handed to libsndfile at a time when a quantised period is repeated."""
+REPEAT_BYTES = 4 << 20
+"""Bytes handed to libsndfile at a time when a quantised period is repeated."""
 ONE_PASS_SAMPLES = 1 << 23
 """Up to this many samples (~95 s of 44.1 kHz stereo, ~60 MB of buffers) a file is
 rendered in one block, skipping the peak pass that long streamed tones need."""
@@ -213,7 +213,7 @@ def _periodic_parts(
     for start in range(0, fade_in, block_frames):
         stop = min(start + block_frames, fade_in)
         yield from quantize.scaled(synth.raw_between(spec, start, stop), raw_peak)
-    copies = max(1, REPEAT_FRAMES // period)
+    copies = max(1, REPEAT_BYTES // one_period.nbytes)
     repeated = np.tile(one_period, (copies + 1, 1))
     position, end = fade_in, spec.frames - fade_out
     while position < end:
@@ -308,7 +308,8 @@ def write(
     Tones up to :data:`ONE_PASS_SAMPLES` samples are made in one block (one synthesis pass);
     longer ones stream in blocks with constant memory and are synthesised twice (once
     to measure the peak). The bytes equal :func:`to_bytes` whatever the block size.
-    The file gets the usual mode of a new file (0666 less the umask, typically 0644).
+    The file gets the usual mode of a new file (0666 less the umask, typically 0644),
+    and reaches the disk before the rename: a crash leaves the old file or the new one.
     """
     if block_frames is None:
         one_pass = spec.frames * spec.number_of_channels <= ONE_PASS_SAMPLES
@@ -320,12 +321,15 @@ def write(
     try:
         if fmt in ("WAV", "RF64") and subtype in _STORED_AS_GIVEN and sys.byteorder == "little":
             # libsndfile writes our samples as they are: one write() per block, no copy
+            # (and its close fsyncs, so the rename below replaces durably)
             _write_to(os.fspath(tmp), spec, container, block_frames, progress)
         else:
             # libsndfile converts in small buffers and writes each: a large Python
             # buffer turns those thousands of syscalls into a few
             with open(tmp, "wb", buffering=WRITE_BUFFER_BYTES) as target:
                 _write_to(target, spec, container, block_frames, progress)
+                target.flush()
+                os.fsync(target.fileno())  # as libsndfile's close does on the path above
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
