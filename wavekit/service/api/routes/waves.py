@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from wavekit.audio.spec import ToneSpec
 from wavekit.errors import JobGoneError
@@ -63,10 +62,10 @@ IN_PROGRESS_HEADERS = {**LOCATION, **RETRY_AFTER}
 """``Location`` always; ``Retry-After`` while the job is in progress."""
 
 
-# The hot routes are `async`. Reads stay on the event loop (a few hundred microseconds,
-# cheaper than a hop to the thread pool); POST's submit waits for a COMMIT (and the WAL
-# checkpoints it triggers), so it runs in the thread pool, where concurrent submits
-# share one group commit (ADR 0007) while the loop keeps serving.
+# The hot routes are `async`: their SQLite work is a few hundred microseconds, cheaper on
+# the event loop than a hop to the thread pool (on a busy machine each hop waits for the
+# scheduler; see ADR 0007). WAL checkpoints, the slow part of a COMMIT, run in their own
+# thread, so a POST's COMMIT only appends to the WAL.
 @router.post(
     "/waves",
     status_code=202,
