@@ -7,10 +7,14 @@ leaves a half-written file; :meth:`LocalBlobStore.recover` clears the leftovers.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 
 from wavekit.errors import BackendError
+
+_PART = r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*"  # a name with inner dots: never "." or ".."
+_PLAIN_KEY = re.compile(rf"{_PART}(?:/{_PART})*")
 
 
 class LocalBlobStore:
@@ -19,10 +23,13 @@ class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._real_root = self.root.resolve()
 
     def _path(self, key: str) -> Path:
+        if _PLAIN_KEY.fullmatch(key):  # no "..", no absolute path: cannot escape (and
+            return self._real_root / key  # resolve()'s lstat per part was 0.5 ms a POST)
         path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents:
+        if self._real_root not in path.parents:
             raise BackendError(f"blob key escapes the store: {key!r}", transient=False)
         return path
 

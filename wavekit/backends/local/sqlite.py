@@ -122,10 +122,16 @@ class SqliteDatabase:
     def _connect_shared(self) -> sqlite3.Connection:
         return self._connect(shared=True)
 
-    def group_write(self, action: Callable[[sqlite3.Connection], T]) -> T:
+    def group_write(
+        self, action: Callable[[sqlite3.Connection], T], *, one_statement: bool = False
+    ) -> T:
         """Run ``action`` in a write transaction shared with concurrent callers (group
-        commit); return only once that transaction is committed (durable)."""
-        return self._group.run(action)
+        commit); return only once that transaction is committed (durable).
+
+        ``one_statement``: the action writes with a single statement, which SQLite undoes
+        by itself when it fails, so it needs no SAVEPOINT of its own (two fewer round trips).
+        """
+        return self._group.run(action, savepoint=not one_statement)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -211,17 +217,20 @@ class _GroupCommit:
         self._finished = 0  # every batch up to this number is committed or failed
         self._failures: dict[int, BackendError] = {}
 
-    def run(self, action: Callable[[sqlite3.Connection], T]) -> T:
+    def run(self, action: Callable[[sqlite3.Connection], T], *, savepoint: bool = True) -> T:
         with self._turn:
             batch, con = self._join()
             try:
-                con.execute("SAVEPOINT write")
+                if savepoint:
+                    con.execute("SAVEPOINT write")
                 try:
                     outcome: T | BaseException = action(con)
                 except BaseException as exc:
-                    con.execute("ROLLBACK TO write")
+                    if savepoint:
+                        con.execute("ROLLBACK TO write")
                     outcome = exc
-                con.execute("RELEASE write")
+                if savepoint:
+                    con.execute("RELEASE write")
             except sqlite3.Error as exc:
                 outcome = BackendError(f"sqlite: {exc}")
         with self._turn:
@@ -332,7 +341,7 @@ class SqliteJobTable:
             )
             return job
 
-        return self.db.group_write(insert)
+        return self.db.group_write(insert, one_statement=True)  # the SELECT only reads
 
     def get(self, request_id: str) -> Job | None:
         row = self.db.run(
@@ -441,7 +450,8 @@ class SqliteJobQueue:
                 "INSERT INTO queue (request_id, visible_at) VALUES (?, ?) "
                 "ON CONFLICT (request_id) DO NOTHING",
                 (request_id, time.time()),
-            )
+            ),
+            one_statement=True,
         )
         with self._arrived:
             self._arrived.notify()
