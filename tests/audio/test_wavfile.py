@@ -223,7 +223,7 @@ def test_rf64_past_four_gibibytes() -> None:
     assert sound_format(huge) == ("RF64", "PCM_32")
 
 
-@pytest.mark.parametrize("bits", [16, 24], ids=["by-name", "buffered"])
+@pytest.mark.parametrize("bits", [16, 24])
 def test_rf64_written_through_our_own_path(
     sox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bits: BitDepth
 ) -> None:
@@ -277,7 +277,7 @@ def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
-@pytest.mark.parametrize("bits", [16, 24], ids=["by-name", "buffered"])
+@pytest.mark.parametrize("bits", [16, 24])
 def test_written_files_honour_the_umask(
     tmp_path: Path, umask: int, mode: int, bits: BitDepth
 ) -> None:
