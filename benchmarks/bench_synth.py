@@ -101,18 +101,23 @@ print(time.perf_counter() - t, base, hwm_kib())
 
 
 def round_robin(
-    runs: dict[str, Callable[[], object]], rounds: int
+    runs: dict[str, Callable[[], object]], rounds: int, tmp: Path
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Median and best seconds of each run, timed one of each per round after a warm-up.
 
-    The median is what a user sees on this machine now; the best round is the least
-    disturbed by other processes (2 shared cores), closest to the intrinsic cost.
+    Every run writes a new file: the files of the previous round are deleted, untimed,
+    before each round (overwriting would time freeing the old file's blocks too, which
+    costs a rename more than an in-place truncation). The median is what a user sees on
+    this machine now; the best round is the least disturbed by other processes (2 shared
+    cores), closest to the intrinsic cost.
     """
     for run in runs.values():
         run()  # warm-up: imports, caches, page faults
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
+            for old in tmp.glob("*.wav"):
+                old.unlink()
             started = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - started)
@@ -149,7 +154,7 @@ def bench_minute(tmp: Path, rounds: int) -> None:
         if sox and case.sox:
             command = sox_command(sox, tmp / "s.wav", case.sox)
             runs[f"sox {case.name}"] = lambda c=command: subprocess.run(c, check=True)
-    medians, best = round_robin(runs, rounds)
+    medians, best = round_robin(runs, rounds, tmp)
 
     print(f"60 s 44.1 kHz stereo 16-bit ({samples:,} samples), {rounds} rounds: median (best)")
     for name, value in medians.items():
