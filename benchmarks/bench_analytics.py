@@ -1,18 +1,34 @@
-"""Analytics benchmark (DESIGN.md §6): one run, numbers printed as measured.
+"""Analytics benchmark: every board against a plain scan of the same lake, and the scale curve.
 
-1. Generate 10 M synthetic events into a Parquet lake (events/s; goal ≥ 200 k/s).
-2. A leaderboard over the lake on DuckDB (goal < 2 s), every board, and the same
-   leaderboard computed in pandas for comparison.
-3. Bytes read: Parquet with partition and column pruning vs a full scan of the same
-   events as JSON lines (goal ≤ 1/10), and what Athena would charge for each.
+For each lake size (default 1 M, 4 M, 10 M and 100 M events over 90 days):
 
-Usage: ``python benchmarks/bench_analytics.py [--events N] [--days D] [--keep DIR]``.
+1. Generate the lake on disk, a day (or a ``--batch`` of events) at a time: events/s.
+2. In one interleaved loop (``--runs`` rounds, medians): a *plain scan* of the whole lake
+   on DuckDB (count, sum of ``bytes_out``, distinct clients) and every board, all-time
+   and month, end to end (``compute_leaderboard``: SQL translation, query, result). Each
+   board's ratio to the plain scan is the median of its per-round ratios (goal ≤ 5).
+3. History growth, at ``--growth-events``: the month boards on that lake and on one with
+   4× the history (4× the events over 4× the days, same end), interleaved; the ratio
+   history / base per board (goal ≤ 1.2: partition pruning keeps a month a month).
+4. Once, on the smallest lake: the DESIGN §6 checks (pandas board, bytes read against
+   JSON lines, Athena cost per query).
+
+Numbers go to ``--results`` (``.json`` and ``.csv``) and a log-log plot of time against
+events (``--plot``). The machine is shared and noisy: compare ratios, not seconds.
+
+Usage::
+
+    python benchmarks/bench_analytics.py [--sizes 1M,4M,10M,100M] [--days 90] [--runs 3]
+        [--growth-events 4M] [--work DIR] [--keep] [--skip-extras]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
+import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -36,20 +52,119 @@ from wavekit.analytics import (
 )
 from wavekit.backends.local import DuckDBWarehouse
 
+ROOT = Path(__file__).resolve().parents[1]
 END = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-BOARD = "chords_by_requests"
-WINDOW = "month"
+WINDOWS = ("all", "month")
+PLAIN_SCAN = (
+    "SELECT count(*) AS events, sum(bytes_out) AS bytes_out, "
+    "count(DISTINCT client_id) AS clients FROM events"
+)
+"""The yardstick: one pass over the whole lake reading two columns, with a distinct count."""
+BYTES_PER_EVENT = 60
+"""A generous estimate of the lake's size per event (measured: about 43 B) for the disk check."""
 
 
-def best_of(runs: int, work: Callable[[], Any]) -> tuple[float, Any]:
-    """Median wall time of ``runs`` runs (after the first, which warms caches) and the result."""
-    result = work()
-    times = []
+def parse_count(text: str) -> int:
+    """``1M`` / ``250k`` / ``1_000_000`` → an integer."""
+    text = text.strip().lower().replace("_", "")
+    scale = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}.get(text[-1:], 1)
+    return int(float(text[:-1] if scale > 1 else text) * scale)
+
+
+def label(events: int) -> str:
+    return f"{events / 1e6:g}M" if events >= 1_000_000 else f"{events / 1e3:g}k"
+
+
+def rounds(items: dict[str, Callable[[], object]], runs: int) -> dict[str, list[float]]:
+    """Warm every item once, then ``runs`` rounds, each running every item once in order."""
+    for work in items.values():
+        work()
+    times: dict[str, list[float]] = {name: [] for name in items}
     for _ in range(runs):
-        started = time.perf_counter()
-        result = work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        for name, work in items.items():
+            started = time.perf_counter()
+            work()
+            times[name].append(time.perf_counter() - started)
+    return times
+
+
+def paired_ratio(times: dict[str, list[float]], name: str, base: str) -> float:
+    """Median over rounds of ``name / base`` measured in the same round."""
+    return statistics.median(a / b for a, b in zip(times[name], times[base], strict=True))
+
+
+def generate(lake: Path, events: int, days: int, batch: int) -> dict[str, Any]:
+    summary = generate_traffic(events, days, lake, seed=1, end=END, batch_events=batch)
+    size = sum(p.stat().st_size for p in lake.rglob("*.parquet"))
+    print(
+        f"  generate {label(events)} over {days} days: {summary.seconds:.1f} s = "
+        f"{summary.events_per_second:,.0f} events/s; {size / 1e6:,.0f} MB in {summary.files} files"
+    )
+    return {
+        "generate_s": summary.seconds,
+        "events_per_s": summary.events_per_second,
+        "lake_bytes": size,
+        "files": summary.files,
+    }
+
+
+def board_run(warehouse: DuckDBWarehouse, board: str, window: str) -> Callable[[], object]:
+    return lambda: compute_leaderboard(warehouse, board, window, now=END)
+
+
+def board_items(warehouse: DuckDBWarehouse) -> dict[str, Callable[[], object]]:
+    return {
+        f"{board}/{window}": board_run(warehouse, board, window)
+        for window in WINDOWS
+        for board in BOARDS
+    }
+
+
+def measure_boards(lake: Path, runs: int) -> dict[str, Any]:
+    """The plain scan and every board, interleaved; times and ratios to the plain scan."""
+    with DuckDBWarehouse(lake) as warehouse:
+        items: dict[str, Callable[[], object]] = {
+            "plain": lambda: warehouse.run_sql(PLAIN_SCAN, name="plain_scan")
+        }
+        items.update(board_items(warehouse))
+        times = rounds(items, runs)
+    plain = statistics.median(times["plain"])
+    print(f"  plain scan (count, sum bytes, distinct clients): {plain:.3f} s")
+    boards: dict[str, dict[str, float]] = {}
+    for board in BOARDS:
+        row: dict[str, float] = {}
+        for window in WINDOWS:
+            name = f"{board}/{window}"
+            row[f"{window}_s"] = statistics.median(times[name])
+            row[f"{window}_ratio"] = paired_ratio(times, name, "plain")
+        boards[board] = row
+        print(
+            f"  {board:<24} all {row['all_s']:7.3f} s = {row['all_ratio']:5.1f}x plain   "
+            f"month {row['month_s']:7.3f} s = {row['month_ratio']:5.1f}x plain"
+        )
+    worst = max(boards, key=lambda b: boards[b]["all_ratio"])
+    print(f"  slowest all-time board: {worst} at {boards[worst]['all_ratio']:.1f}x (goal <= 5)")
+    return {"plain_s": plain, "plain_runs": times["plain"], "boards": boards}
+
+
+def measure_growth(base: Path, history: Path, runs: int) -> dict[str, float]:
+    """Month boards on ``history`` (4× the days) against ``base``, interleaved per round."""
+    with DuckDBWarehouse(base) as small, DuckDBWarehouse(history) as large:
+        items = {
+            f"{prefix}:{board}": board_run(warehouse, board, "month")
+            for board in BOARDS
+            for prefix, warehouse in (("base", small), ("history", large))
+        }
+        times = rounds(items, runs)
+    growth = {board: paired_ratio(times, f"history:{board}", f"base:{board}") for board in BOARDS}
+    for board, ratio in growth.items():
+        print(
+            f"  {board:<24} month: {statistics.median(times[f'base:{board}']):.3f} s -> "
+            f"{statistics.median(times[f'history:{board}']):.3f} s with 4x the history = "
+            f"{ratio:.2f}x"
+        )
+    print(f"  largest month-board growth: {max(growth.values()):.2f}x (goal <= 1.2)")
+    return growth
 
 
 def pandas_board(lake: Path, start: dt.datetime, end: dt.datetime, prev: dt.datetime) -> Any:
@@ -57,17 +172,14 @@ def pandas_board(lake: Path, start: dt.datetime, end: dt.datetime, prev: dt.date
     dataset = ds.dataset(lake, format="parquet", partitioning="hive")
     first, last = prev.date().isoformat(), (end - dt.timedelta(milliseconds=1)).date().isoformat()
     table = dataset.to_table(
-        columns=["ts", "route", "status_code", "frequencies", "duration_s", "sample_rate",
-                 "bits_per_sample", "channels"],
+        columns=["ts", "route", "status_code", "frequencies"],
         filter=(ds.field("dt") >= first) & (ds.field("dt") <= last),
-    )  # fmt: skip
+    )
     frame = table.to_pandas()
     frame = frame[(frame["route"] == "POST /waves") & frame["status_code"].between(200, 299)]
     frame = frame[(frame["ts"] >= pd.Timestamp(prev)) & (frame["ts"] < pd.Timestamp(end))]
     frame["chord"] = [tuple(sorted(set(f))) for f in frame["frequencies"]]
     frame = frame[frame["chord"].map(len) >= 2]
-    frames = np.floor(frame["duration_s"] * frame["sample_rate"] + 0.5).astype("int64")
-    frame["audio_bytes"] = frames * frame["channels"] * (frame["bits_per_sample"] // 8)
     frame["current"] = frame["ts"] >= pd.Timestamp(start)
     grouped = frame.groupby(["chord", "current"]).size().unstack(fill_value=0)
     grouped = grouped[grouped.get(True, 0) > 0]
@@ -75,106 +187,177 @@ def pandas_board(lake: Path, start: dt.datetime, end: dt.datetime, prev: dt.date
     return grouped[grouped["rank"] <= 10].sort_values("rank")
 
 
+def extras(lake: Path, work: Path) -> dict[str, float]:
+    """DESIGN §6: DuckDB against pandas, and bytes read against a JSON-lines lake."""
+    board_name, window = "chords_by_requests", "month"
+    span = period(window, END)
+    with DuckDBWarehouse(lake) as warehouse:
+        board = compute_leaderboard(warehouse, board_name, window, now=END)
+        one_day = usage(warehouse, "latency_by_route", start=END - dt.timedelta(days=1), end=END)
+    started = time.perf_counter()
+    frame = pandas_board(lake, span.start, span.end, span.prev_start)
+    pandas_s = time.perf_counter() - started
+    same = [list(k) for k in frame.index] == [e["chord"] for e in board.entries]
+    board_bytes = board.bytes_scanned or 0
+    print(f"  pandas {board_name} ({window}): {pandas_s:.3f} s; same top chords: {same}")
+
+    jsonl = work / "events.jsonl"
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * FROM read_parquet('{lake}/dt=*/*.parquet', hive_partitioning = true)) "
+        f"TO '{jsonl}' (FORMAT json)"
+    )
+    json_bytes = jsonl.stat().st_size
+    jsonl.unlink()
+    month_ratio = board_bytes / json_bytes
+    day_ratio = (one_day.bytes_scanned or 0) / json_bytes
+    print(
+        f"  bytes read, {board_name} {window} on Parquet+pruning vs the JSON-lines lake: "
+        f"{board_bytes / 1e6:,.1f} MB / {json_bytes / 1e6:,.0f} MB = "
+        f"1/{1 / month_ratio:,.0f} (goal <= 1/10); one-day latency report 1/{1 / day_ratio:,.0f}"
+    )
+    price = DEFAULT_PRICES
+    print(
+        f"  Athena at $5/TB: board ${price.athena_query_cost(board_bytes):.6f}, "
+        f"JSON full scan ${price.athena_query_cost(json_bytes):.6f} per query"
+    )
+    return {
+        "pandas_chords_month_s": pandas_s,
+        "pandas_same_top": float(same),
+        "board_bytes_read": float(board_bytes),
+        "json_bytes": float(json_bytes),
+    }
+
+
+def fits_on_disk(work: Path, events: int, factor: int = 1) -> bool:
+    free = shutil.disk_usage(work).free
+    needed = events * factor * BYTES_PER_EVENT
+    if needed > free - 5e9:
+        print(
+            f"  skipped: {label(events * factor)} events need about {needed / 1e9:.1f} GB, "
+            f"{free / 1e9:.1f} GB free under {work}"
+        )
+        return False
+    return True
+
+
+def write_results(results: dict[str, Any], stem: Path) -> None:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    with stem.with_suffix(".csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["events", "days", "query", "window", "seconds", "ratio_to_plain_scan"])
+        for size in results["sizes"]:
+            events, days = size["events"], size["days"]
+            writer.writerow([events, days, "generate", "", f"{size['generate_s']:.3f}", ""])
+            writer.writerow([events, days, "plain_scan", "all", f"{size['plain_s']:.4f}", "1"])
+            for board, row in size["boards"].items():
+                for window in WINDOWS:
+                    writer.writerow([events, days, board, window, f"{row[f'{window}_s']:.4f}",
+                                     f"{row[f'{window}_ratio']:.3f}"])  # fmt: skip
+    print(f"results: {stem.with_suffix('.json')}, {stem.with_suffix('.csv')}")
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """Log-log: seconds against events, all-time boards (left) and month boards (right)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(results["sizes"], key=lambda s: s["events"])
+    if len(sizes) < 2:
+        print("plot skipped: fewer than two lake sizes")
+        return
+    events = np.array([s["events"] for s in sizes], dtype=float)
+    plain = np.array([s["plain_s"] for s in sizes])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
+    colours = plt.get_cmap("tab10")
+    for axis, window in zip(axes, WINDOWS, strict=True):
+        for index, board in enumerate(BOARDS):
+            seconds = [s["boards"][board][f"{window}_s"] for s in sizes]
+            style = "-" if board.endswith("requests") else "--"
+            axis.plot(events, seconds, style, marker="o", ms=3, color=colours(index // 2),
+                      label=board, lw=1.2)  # fmt: skip
+        axis.plot(events, plain, "-", color="black", lw=2.2, marker="s", label="plain scan")
+        if window == "all":
+            axis.plot(events, 5 * plain, ":", color="black", lw=1.2, label="5 × plain scan")
+        else:
+            generation = [s["generate_s"] for s in sizes]
+            axis.plot(events, generation, "-.", color="grey", marker="^", label="generate lake")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("events in the lake (90 days)")
+        axis.set_title("all-time boards" if window == "all" else "month boards (last 30 days)")
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=7, loc="upper left")
+    axes[0].set_ylabel("seconds (median, DuckDB, end to end)")
+    fig.suptitle(
+        f"wavekit analytics on one machine ({results['machine']['cpus']} cores, "
+        f"DuckDB {results['machine']['duckdb']}): time against events"
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"plot: {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--sizes", default="1M,4M,10M,100M", help="lake sizes, comma-separated")
     parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--keep", type=Path, help="write the lake here and keep it")
+    parser.add_argument("--runs", type=int, default=3, help="interleaved rounds per lake")
+    parser.add_argument("--growth-events", default="4M", help="base lake of the growth check")
+    parser.add_argument("--batch", default="2M", help="most events generated in memory at once")
+    parser.add_argument("--work", type=Path, help="where lakes go (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the lakes")
+    parser.add_argument("--skip-extras", action="store_true", help="skip the DESIGN §6 checks")
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks/results/analytics")
+    parser.add_argument("--plot", type=Path, default=ROOT / "docs/images/analytics_scale.png")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="wavekit-bench-"))
-    lake = args.keep or work / "lake"
+    sizes = sorted(parse_count(s) for s in args.sizes.split(","))
+    growth_events = parse_count(args.growth_events) if args.growth_events else 0
+    batch = parse_count(args.batch)
+    work = args.work or Path(tempfile.mkdtemp(prefix="wavekit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    machine = {
+        "cpus": os.cpu_count(),
+        "duckdb": duckdb.__version__,
+        "load_average_at_start": os.getloadavg()[0],
+    }
+    print(
+        f"DuckDB {duckdb.__version__}, pandas {pd.__version__}, {machine['cpus']} cores, "
+        f"load average {machine['load_average_at_start']:.1f}; lakes under {work}"
+    )
+    results: dict[str, Any] = {"machine": machine, "days": args.days, "runs": args.runs,
+                               "sizes": []}  # fmt: skip
     try:
-        print(f"DuckDB {duckdb.__version__}, pandas {pd.__version__}, {args.events:,} events")
-        summary = generate_traffic(args.events, args.days, lake, seed=1, end=END)
-        parquet_bytes = sum(p.stat().st_size for p in lake.rglob("*.parquet"))
-        print(
-            f"generate: {summary.events:,} events over {args.days} days in {summary.seconds:.1f} s "
-            f"= {summary.events_per_second:,.0f} events/s (goal >= 200,000); "
-            f"Parquet lake {parquet_bytes / 1e6:,.0f} MB in {summary.files} files"
-        )
-
-        span = period(WINDOW, END)
-        with DuckDBWarehouse(lake) as warehouse:
-            seconds, board = best_of(
-                3, lambda: compute_leaderboard(warehouse, BOARD, WINDOW, now=END)
-            )
-            print(
-                f"duckdb {BOARD} ({WINDOW}): {seconds:.3f} s median of 3 (goal < 2 s), "
-                f"{len(board.entries)} entries, {board.bytes_scanned / 1e6:,.1f} MB read"
-            )
-            started = time.perf_counter()
-            for name in BOARDS:
-                took, _ = best_of(1, lambda name=name: compute_leaderboard(
-                    warehouse, name, WINDOW, now=END))  # fmt: skip
-                print(f"  duckdb {name} ({WINDOW}): {took:.3f} s")
-            print(
-                f"duckdb all {len(BOARDS)} boards ({WINDOW}), run twice each: "
-                f"{time.perf_counter() - started:.2f} s"
-            )
-            started = time.perf_counter()
-            for name in BOARDS:
-                compute_leaderboard(warehouse, name, "all", now=END)
-            print(f"duckdb all {len(BOARDS)} boards (all): {time.perf_counter() - started:.2f} s")
-            one_day = usage(
-                warehouse,
-                "latency_by_route",
-                start=END - dt.timedelta(days=1),
-                end=END,
-            )
-
-        p_seconds, p_board = best_of(
-            1, lambda: pandas_board(lake, span.start, span.end, span.prev_start)
-        )
-        same = [list(k) for k in p_board.index] == [e["chord"] for e in board.entries]
-        print(
-            f"pandas {BOARD} ({WINDOW}): {p_seconds:.3f} s (pyarrow load of needed "
-            f"columns/days + groupby); same top chords as DuckDB: {same}"
-        )
-
-        jsonl = work / "events.jsonl"
-        con = duckdb.connect()
-        started = time.perf_counter()
-        con.execute(
-            f"COPY (SELECT * FROM read_parquet('{lake}/dt=*/*.parquet', hive_partitioning = true)) "
-            f"TO '{jsonl}' (FORMAT json)"
-        )
-        json_bytes = jsonl.stat().st_size
-        print(
-            f"JSON lines copy: {json_bytes / 1e6:,.0f} MB in {time.perf_counter() - started:.1f} s"
-        )
-        con.execute("SET enable_profiling = 'no_output'")
-        started = time.perf_counter()
-        con.execute(
-            f"SELECT count(*) FROM read_json('{jsonl}', format = 'newline_delimited') "
-            "WHERE route = 'POST /waves'"
-        ).fetchall()
-        json_seconds = time.perf_counter() - started
-        import json as _json
-
-        read = _json.loads(con.get_profiling_information(format="json"))["io"]["total_bytes_read"]
-        print(
-            f"JSON full scan (DuckDB read_json): {read / 1e6:,.0f} MB read in {json_seconds:.1f} s"
-        )
-        month_ratio = board.bytes_scanned / json_bytes
-        day_ratio = (one_day.bytes_scanned or 0) / json_bytes
-        print(
-            f"bytes, {BOARD} {WINDOW} on Parquet+pruning vs JSON full scan: "
-            f"{board.bytes_scanned / 1e6:,.1f} MB / {json_bytes / 1e6:,.0f} MB = "
-            f"1/{1 / month_ratio:,.0f} (goal <= 1/10)"
-        )
-        print(
-            f"bytes, one-day latency report on Parquet+pruning vs JSON full scan: "
-            f"{(one_day.bytes_scanned or 0) / 1e6:,.2f} MB = 1/{1 / day_ratio:,.0f}"
-        )
-        price = DEFAULT_PRICES
-        print(
-            "Athena cost at $5/TB: "
-            f"board on Parquet ${price.athena_query_cost(board.bytes_scanned):.6f}, "
-            f"JSON full scan ${price.athena_query_cost(json_bytes):.6f} per query"
-        )
+        for events in sizes:
+            print(f"{label(events)} events over {args.days} days")
+            if not fits_on_disk(work, events):
+                continue
+            lake = work / f"lake-{label(events)}"
+            size: dict[str, Any] = {"events": events, "days": args.days}
+            size.update(generate(lake, events, args.days, batch))
+            size.update(measure_boards(lake, args.runs))
+            if events == growth_events and fits_on_disk(work, events, 4):
+                history = work / f"lake-{label(events)}-history"
+                print(f"  history growth: {label(4 * events)} events over {4 * args.days} days")
+                size["history"] = generate(history, 4 * events, 4 * args.days, batch)
+                size["month_growth"] = measure_growth(lake, history, args.runs)
+                if not args.keep:
+                    shutil.rmtree(history)
+            if not args.skip_extras and "extras" not in results and events <= 10_000_000:
+                results["extras"] = {"events": events, **extras(lake, work)}
+            results["sizes"].append(size)
+            write_results(results, args.results)
+            if not args.keep:
+                shutil.rmtree(lake)
+        plot(results, args.plot)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep and args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
