@@ -1,30 +1,53 @@
 -- Most-downloaded specs: tones whose download (GET .../download or .../chunks/...) succeeded,
--- grouped by the spec of the POST /waves that created them (joined on request_id).
+-- grouped by the spec downloaded. Download events carry that spec in their tone columns;
+-- older ones (logged before downloads carried it) have none and take the spec of the
+-- POST /waves that created them, joined on request_id. Blobs live at most two days, so
+-- that request is looked up from :lookback_dt (three days before the previous period);
+-- when the window holds no older download, the look-up has nothing to find.
 -- requests = downloaded request_ids (each counted once per period, however many chunks);
--- bytes = bytes_out of the download events. Blobs live at most two days, so the creating
--- request is looked up from :lookback_dt (three days before the previous period), which
--- keeps that side pruned too. Ranked by :metric ('requests' or 'bytes'); ties share a
--- rank. Window [:start_ts, :end_ts); the previous period [:prev_start_ts, :start_ts) gives
--- prev_value and rank_change.
+-- bytes = bytes_out of the download events. Ranked by :metric ('requests' or 'bytes'); ties
+-- share a rank. Window [:start_ts, :end_ts); the previous period [:prev_start_ts, :start_ts)
+-- gives prev_value and rank_change. Downloads are read in two parts: the whole days inside
+-- a period, whose partition (dt, the UTC day of ts) says which period they are in, and the
+-- edge days, where ts decides.
 WITH downloads AS (
+    -- Whole days: the partition tells the period, so ts is not read.
     SELECT
+        r.dt >= :start_dt AS current,
         r.request_id,
-        count_if(r.ts >= CAST(:start_ts AS timestamp)) AS downloads,
-        CAST(sum(CASE WHEN r.ts >= CAST(:start_ts AS timestamp) THEN r.bytes_out ELSE 0 END)
-            AS bigint) AS bytes,
-        count_if(r.ts < CAST(:start_ts AS timestamp)) AS prev_downloads,
-        CAST(sum(CASE WHEN r.ts < CAST(:start_ts AS timestamp) THEN r.bytes_out ELSE 0 END)
-            AS bigint) AS prev_bytes
+        r.bytes_out,
+        r.frequencies,
+        r.duration_s,
+        r.sample_rate,
+        r.bits_per_sample,
+        r.channels,
+        r.volume
     FROM requests_enriched AS r
-    WHERE r.dt BETWEEN :prev_start_dt AND :end_dt
+    WHERE (r.dt BETWEEN :prev_whole_from_dt AND :prev_whole_to_dt
+           OR r.dt BETWEEN :whole_from_dt AND :whole_to_dt)
+      AND r.is_download
+      AND r.request_id IS NOT NULL
+    UNION ALL
+    -- The edge days of the periods: compare timestamps.
+    SELECT
+        r.ts >= CAST(:start_ts AS timestamp) AS current,
+        r.request_id,
+        r.bytes_out,
+        r.frequencies,
+        r.duration_s,
+        r.sample_rate,
+        r.bits_per_sample,
+        r.channels,
+        r.volume
+    FROM requests_enriched AS r
+    WHERE (r.dt = :prev_start_dt OR r.dt = :start_dt OR r.dt = :end_dt)
       AND r.ts >= CAST(:prev_start_ts AS timestamp)
       AND r.ts < CAST(:end_ts AS timestamp)
       AND r.is_download
       AND r.request_id IS NOT NULL
-    GROUP BY r.request_id
 ),
--- One spec per request (an idempotent retry logs the same request twice).
-tones AS (
+-- The spec of each older download's request (an idempotent retry logs a request twice).
+older_tones AS (
     SELECT
         r.request_id,
         arbitrary(r.frequencies) AS frequencies,
@@ -37,26 +60,71 @@ tones AS (
     WHERE r.dt BETWEEN :lookback_dt AND :end_dt
       AND r.ts < CAST(:end_ts AS timestamp)
       AND r.is_tone_request
-      AND r.request_id IN (SELECT request_id FROM downloads)
+      AND r.request_id IN (SELECT request_id FROM downloads WHERE duration_s IS NULL)
     GROUP BY r.request_id
 ),
--- Group by the frequency list as sent first; sorting the few distinct lists afterwards is
--- cheap (a spec is the same whatever order its frequencies were listed in).
-per_list AS (
+specified AS (
     SELECT
+        current,
+        request_id,
+        bytes_out,
+        frequencies,
+        duration_s,
+        sample_rate,
+        bits_per_sample,
+        channels,
+        volume
+    FROM downloads
+    WHERE duration_s IS NOT NULL
+    UNION ALL
+    SELECT
+        d.current,
+        d.request_id,
+        d.bytes_out,
         t.frequencies,
         t.duration_s,
         t.sample_rate,
         t.bits_per_sample,
         t.channels,
-        t.volume,
-        count_if(d.downloads > 0) AS requests,
-        CAST(sum(d.bytes) AS bigint) AS bytes,
-        count_if(d.prev_downloads > 0) AS prev_requests,
-        CAST(sum(d.prev_bytes) AS bigint) AS prev_bytes
+        t.volume
     FROM downloads AS d
-    JOIN tones AS t ON d.request_id = t.request_id
-    GROUP BY t.frequencies, t.duration_s, t.sample_rate, t.bits_per_sample, t.channels, t.volume
+    JOIN older_tones AS t ON d.request_id = t.request_id
+    WHERE d.duration_s IS NULL
+),
+-- One row per downloaded request (and spec): a request counts once, however many chunks.
+-- This exact count of distinct request ids is most of the board's time (see
+-- benchmarks/bench_analytics.py).
+per_request AS (
+    SELECT
+        frequencies,
+        duration_s,
+        sample_rate,
+        bits_per_sample,
+        channels,
+        volume,
+        count_if(current) AS downloads,
+        CAST(sum(CASE WHEN current THEN bytes_out ELSE 0 END) AS bigint) AS bytes,
+        count_if(NOT current) AS prev_downloads,
+        CAST(sum(CASE WHEN current THEN 0 ELSE bytes_out END) AS bigint) AS prev_bytes
+    FROM specified
+    GROUP BY request_id, frequencies, duration_s, sample_rate, bits_per_sample, channels, volume
+),
+-- Group by the frequency list as sent first; sorting the few distinct lists afterwards is
+-- cheap (a spec is the same whatever order its frequencies were listed in).
+per_list AS (
+    SELECT
+        frequencies,
+        duration_s,
+        sample_rate,
+        bits_per_sample,
+        channels,
+        volume,
+        count_if(downloads > 0) AS requests,
+        CAST(sum(bytes) AS bigint) AS bytes,
+        count_if(prev_downloads > 0) AS prev_requests,
+        CAST(sum(prev_bytes) AS bigint) AS prev_bytes
+    FROM per_request
+    GROUP BY frequencies, duration_s, sample_rate, bits_per_sample, channels, volume
 ),
 totals AS (
     SELECT

@@ -18,12 +18,15 @@ END = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 """Where the generated traffic ends (exclusive) and the default 'now' of the tests."""
 DAYS = 400
 EVENTS = 24_000
+SPECS_SINCE = END - dt.timedelta(days=45)
+"""Downloads carry their spec from then on; older ones need the look-up of their request, so
+the month board's previous period and the longer windows see both kinds."""
 
 
 @pytest.fixture(scope="session")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("lake")
-    generate_traffic(EVENTS, DAYS, root, seed=7, end=END)
+    generate_traffic(EVENTS, DAYS, root, seed=7, end=END, specs_on_downloads_since=SPECS_SINCE)
     return root
 
 

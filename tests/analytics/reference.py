@@ -47,9 +47,9 @@ def enrich(frame: pd.DataFrame) -> pd.DataFrame:
 
     def audio(row: Any) -> float:
         if pd.isna(row.duration_s):
-            return np.nan
+            return math.nan
         frames = math.floor(row.duration_s * row.sample_rate + 0.5)  # SQL round: half up
-        return frames * int(row.channels) * (int(row.bits_per_sample) // 8)
+        return float(frames * int(row.channels) * (int(row.bits_per_sample) // 8))
 
     frame["audio_bytes"] = [audio(r) for r in frame.itertuples()]
     frame["hour"] = frame["ts"].dt.floor("h")
@@ -67,12 +67,21 @@ def _board_rows(
     scoped = in_span(frame, prev_start, end)
     current = scoped["ts"] >= pd.Timestamp(start)
     if kind == "specs":
-        tones = frame[frame["is_tone_request"]][["request_id", "spec_frequencies", *SPEC_COLUMNS]]
-        tones = tones.drop_duplicates()
+        # A download's spec: the one its event carries; older events carry none, and take
+        # the spec of the POST /waves that created the request.
+        spec = ["spec_frequencies", *SPEC_COLUMNS]
+        tones = frame[frame["is_tone_request"]][["request_id", *spec]].drop_duplicates()
         downloads = scoped[scoped["is_download"] & scoped["request_id"].notna()].copy()
         downloads["current"] = downloads["ts"] >= pd.Timestamp(start)
-        joined = downloads[["request_id", "current", "bytes_out"]].merge(tones, on="request_id")
-        keys = ["spec_frequencies", *SPEC_COLUMNS]
+        carried = downloads["duration_s"].notna()
+        measures = ["request_id", "current", "bytes_out"]
+        joined = pd.concat(
+            [
+                downloads.loc[carried, [*measures, *spec]],
+                downloads.loc[~carried, measures].merge(tones, on="request_id"),
+            ]
+        )
+        keys = spec
         rows = []
         for key, group in joined.groupby(keys, dropna=False):
             cur, prev = group[group["current"]], group[~group["current"]]
@@ -137,7 +146,7 @@ def leaderboard(
     for _, r in current[current["rank"] <= n].iterrows():
         key = _key(r, keys)
         previous_rank = prev_rank.get(tuple(key))
-        entry = {"rank": int(r["rank"])}
+        entry: dict[str, Any] = {"rank": int(r["rank"])}
         for name, value in zip(keys, key, strict=True):
             entry[name] = list(value) if isinstance(value, tuple) else value
         entry.update(
@@ -236,7 +245,7 @@ def usage(frame: pd.DataFrame, name: str, start: dt.datetime, end: dt.datetime,
             ["day", "bytes_out", "route"], ascending=[True, False, True]
         ).reset_index(drop=True)
     if name == "cold_starts":
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for day, g in s.groupby("dt"):
             cold, warm = g[g["cold_start"]], g[~g["cold_start"]]
             rows.append(

@@ -56,5 +56,6 @@ def test_monthly_boards_read_only_their_periods(
         {**span.params(), "n": 10, "metric": "requests"},
     )
     scans = 2 if board.startswith("specs") else 1  # specs reads downloads and their requests
+    assert scan.files_count is not None
     assert 0 < scan.files_count <= scans * len(allowed)
     assert set(scan.files_read) <= allowed  # DuckDB lists a few names, then "..."

@@ -15,7 +15,7 @@ from wavekit.analytics.traffic import WAV_HEADER_BYTES, uuid4_array
 from wavekit.events import arrow_schema, read_lake
 
 from . import reference
-from .conftest import DAYS, END, EVENTS
+from .conftest import DAYS, END, EVENTS, SPECS_SINCE
 
 
 def test_exact_count_partitions_and_schema(lake: Path, events: pd.DataFrame) -> None:
@@ -65,6 +65,21 @@ def test_downloads_follow_their_requests_and_match_the_spec(events: pd.DataFrame
         ok["bytes_out"].to_numpy(), parent["audio_bytes"].to_numpy() + WAV_HEADER_BYTES
     )
     assert (downloads.groupby("request_id").size() == 1).all()
+
+
+def test_successful_downloads_carry_their_spec_since_the_switch(events: pd.DataFrame) -> None:
+    posts = events[events["is_tone_request"]].set_index("request_id")
+    downloads = events[events["route"].str.startswith("GET /waves/{request_id}/")]
+    carried = downloads["frequencies"].notna()
+    newer = (downloads["ts"] >= pd.Timestamp(SPECS_SINCE)) & (downloads["status_code"] == 200)
+    assert newer.sum() > 100
+    assert (~newer).sum() > 100
+    assert (carried == newer).all(), "successful downloads since the switch, and only those"
+    ok = downloads[newer]
+    parent = posts.loc[ok["request_id"]]
+    for column in ["duration_s", "sample_rate", "bits_per_sample", "channels", "volume"]:
+        np.testing.assert_array_equal(ok[column].to_numpy(), parent[column].to_numpy())
+    assert [list(f) for f in ok["frequencies"]] == [list(f) for f in parent["frequencies"]]
 
 
 def test_errors_carry_codes_and_successes_do_not(events: pd.DataFrame) -> None:

@@ -3,8 +3,9 @@
 Realistic enough to make the boards and usage reports interesting: tone specs and
 clients follow Zipf-like popularity, traffic has a diurnal and a weekly rhythm, each
 accepted ``POST /waves`` is followed by status polls and usually one download (by the
-same client, seconds later, with ``bytes_out`` equal to the WAV the spec implies), and
-every route has its own latency distribution, error codes and rare cold starts.
+same client, seconds later, with ``bytes_out`` equal to the WAV the spec implies, and
+carrying that spec as the service logs it), and every route has its own latency
+distribution, error codes and rare cold starts.
 
 Everything is vectorised with numpy and pyarrow (no per-event Python), one batch per
 day, so tens of millions of events take seconds; the same seed gives the same lake.
@@ -182,18 +183,40 @@ def _part(columns: dict[str, Any], count: int) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def _spec_columns(catalog: _Catalog, spec: pa.Array) -> dict[str, Any]:
+    """The tone columns of the specs at ``spec`` (catalog indices; a null index, a null spec)."""
+    pa = _pyarrow()
+    columns = {
+        "duration_s": catalog.duration_s,
+        "sample_rate": catalog.sample_rate,
+        "bits_per_sample": catalog.bits,
+        "channels": catalog.channels,
+        "volume": catalog.volume,
+    }
+    return {
+        "frequencies": catalog.frequencies.take(spec),
+        **{name: pa.array(values).take(spec) for name, values in columns.items()},
+    }
+
+
 def traffic_table(
     rng: np.random.Generator,
     count: int,
     start: dt.datetime,
     end: dt.datetime,
     catalog: _Catalog,
+    *,
+    specs_since: dt.datetime | None = None,
 ) -> pa.Table:
-    """``count`` events in the day from ``start`` (none at or after ``end``), sorted by ts."""
+    """``count`` events in the day from ``start`` (none at or after ``end``), sorted by ts.
+
+    Successful downloads at or after ``specs_since`` (all when None) carry their spec.
+    """
     pa = _pyarrow()
     pc = pa.compute
     start_ms = int(start.timestamp() * 1000)
     end_ms = int(end.timestamp() * 1000)
+    specs_since_ms = -(2**62) if specs_since is None else int(specs_since.timestamp() * 1000)
     span_ms = min(_MS_PER_DAY, end_ms - start_ms)
 
     def stamps(n: int) -> np.ndarray:
@@ -215,7 +238,6 @@ def traffic_table(
     accepted = np.flatnonzero(outcome == 0)
     request_ids = uuid4_array(rng, n_post)
     request_ids = pc.if_else(pa.array(outcome == 0), request_ids, pa.nulls(n_post, pa.string()))
-    spec_idx = pa.array(spec)
     origin_idx = rng.choice(3, size=n_post, p=[0.5, 0.3, 0.2])
     post_clients = catalog.clients.take(pa.array(client))
     posts = _part(
@@ -228,12 +250,7 @@ def traffic_table(
             "request_id": request_ids,
             "client_id": post_clients,
             "origin": _strings(ORIGINS, origin_idx),
-            "frequencies": catalog.frequencies.take(spec_idx),
-            "duration_s": catalog.duration_s[spec],
-            "sample_rate": catalog.sample_rate[spec],
-            "bits_per_sample": catalog.bits[spec],
-            "channels": catalog.channels[spec],
-            "volume": catalog.volume[spec],
+            **_spec_columns(catalog, pa.array(spec)),
             "bytes_out": np.where(outcome == 0, 180 + rng.integers(0, 40, n_post), 120),
             "error_code": post_error,
         },
@@ -262,16 +279,21 @@ def traffic_table(
         )
         parts.append(polls)
 
-        # Downloads: at most one per accepted request, seconds after it.
+        # Downloads: at most one per accepted request, seconds after it. A successful one
+        # carries the spec it downloads, as the service logs it (older events did not).
         n_download = min(n_download, len(accepted))
         parent = accepted[rng.permutation(len(accepted))[:n_download]]
         size = catalog.audio_bytes[spec[parent]] + WAV_HEADER_BYTES
         ok = rng.random(n_download) < 0.97
         chunked = (rng.random(n_download) < 0.3) & (size <= CHUNK_LIMIT)
         body = np.where(chunked, (size + 2) // 3 * 4 + 80, size)
+        download_ts = post_ts[parent] + 200 + rng.exponential(20_000, n_download).astype(np.int64)
+        carried = ok & (download_ts >= specs_since_ms)
+        download_spec = pa.array(spec[parent], mask=~carried)
         downloads = _part(
             {
-                "ts": post_ts[parent] + 200 + rng.exponential(20_000, n_download).astype(np.int64),
+                **_spec_columns(catalog, download_spec),
+                "ts": download_ts,
                 "route": _strings((GET_DOWNLOAD, GET_CHUNK), chunked.astype(np.int32)),
                 "method": _strings(("GET",), np.zeros(n_download, dtype=np.int32)),
                 "status_code": np.where(ok, 200, 410).astype(np.int32),
@@ -344,6 +366,8 @@ def generate_traffic(
     end: dt.datetime | None = None,
     specs: int = 500,
     clients: int | None = None,
+    batch_events: int = 2_000_000,
+    specs_on_downloads_since: dt.datetime | None = None,
 ) -> TrafficSummary:
     """Write ``events`` synthetic events spread over the ``days`` before ``end`` into a lake.
 
@@ -362,6 +386,13 @@ def generate_traffic(
     specs, clients
         Sizes of the tone-spec and client populations (clients default to events/200,
         between 50 and 20 000).
+    batch_events
+        Most events built in memory at once: a busier day is written in several parts
+        (files), so 100 M events need no more memory than 2 M.
+    specs_on_downloads_since
+        Successful downloads from then on carry the spec they download (the service logs
+        it since events gained it); earlier ones leave it null, like older lakes. None:
+        all of them carry it.
 
     Returns
     -------
@@ -370,8 +401,11 @@ def generate_traffic(
     """
     from wavekit.events import write_lake_partitions
 
-    if events < 0 or days < 1:
-        raise ParameterError(f"need events >= 0 and days >= 1, got events={events}, days={days}")
+    if events < 0 or days < 1 or batch_events < 1:
+        raise ParameterError(
+            f"need events >= 0, days >= 1 and batch_events >= 1, got events={events}, "
+            f"days={days}, batch_events={batch_events}"
+        )
     if end is None:
         end = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     if end.tzinfo is None or end.utcoffset() is None:
@@ -389,7 +423,17 @@ def generate_traffic(
         if count == 0:
             continue
         day_start = start + dt.timedelta(days=index)
-        table = traffic_table(rng, int(count), day_start, end, catalog)
-        written = write_lake_partitions(table, out, basename=f"traffic-{seed}-{index:05d}")
-        files += len(written)
+        parts = -(-int(count) // batch_events)
+        bounds = [int(count) * i // parts for i in range(parts + 1)]
+        for part in range(parts):
+            table = traffic_table(
+                rng,
+                bounds[part + 1] - bounds[part],
+                day_start,
+                end,
+                catalog,
+                specs_since=specs_on_downloads_since,
+            )
+            name = f"traffic-{seed}-{index:05d}" + (f"-{part:03d}" if parts > 1 else "")
+            files += len(write_lake_partitions(table, out, basename=name))
     return TrafficSummary(events, files, start, end, time.perf_counter() - started)
