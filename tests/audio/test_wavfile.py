@@ -317,3 +317,12 @@ def test_repeated_periods_are_the_quantised_frames(
     np.testing.assert_array_equal(data >> (32 - bits), expected)
     streamed = write(spec, tmp_path / "s.wav", block_frames=4096)
     assert streamed.read_bytes() == to_bytes(spec)
+
+
+def test_progress_bar_changes_nothing_but_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = ToneSpec(frequencies=[440, {"freq": "C#5", "waveform": "square"}], duration=0.3)
+    path = write(spec, tmp_path / "p.wav", progress=True)
+    assert path.read_bytes() == to_bytes(spec)
+    assert "synthesising" in capsys.readouterr().err
