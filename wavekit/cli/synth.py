@@ -132,10 +132,10 @@ def sound_fields(
 
 
 def load_spec(source: str) -> dict[str, Any]:
-    """The JSON object of ``--spec``: a file, ``-`` for stdin, or inline text ``{...}``."""
+    """The JSON object of ``--spec``: a file, ``-`` for stdin, or inline JSON text."""
     if source == "-":
         text = sys.stdin.read()
-    elif source.lstrip().startswith("{"):
+    elif source.lstrip()[:1] in {"{", "["}:  # inline JSON (an object, or a mistake to name)
         text = source
     else:
         path = Path(source)
