@@ -173,8 +173,8 @@ def mix(
 ) -> np.ndarray:
     """Raw sum of ``amplitude·sin(2π·freq·n/rate + phase)`` for ``start <= n < start+frames``.
 
-    Not normalised and without fades: this is the exact signal the rest builds on.
-    Returns a 1-D array of ``frames`` samples.
+    The tiled sum of ADR 0001, which :class:`Renderer` uses for sines that never repeat.
+    Not normalised and without fades; returns a 1-D array of ``frames`` samples.
     """
     out = np.zeros(frames, dtype=dtype)
     _add_sines(out, partials, sample_rate, start)
@@ -228,10 +228,11 @@ class _Column:
 
 @dataclass(frozen=True)
 class Periodic:
-    """A tone that is one period repeated (no sweep, no noise, no other partial).
+    """The partials that repeat within ``period`` frames, summed for one period.
 
-    ``table`` holds one raw period per distinct signal, shape ``(signals, period)``,
-    in the compute dtype, before fades and normalisation.
+    ``table`` holds that period for each distinct signal, shape ``(signals, period)``,
+    in the compute dtype, before fades and normalisation. :func:`periodic` returns it
+    only when it is the whole tone (no sweep, no noise, no other partial).
     """
 
     period: int
