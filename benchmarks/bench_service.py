@@ -152,8 +152,11 @@ class Run:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+    """wrk's latency (``812.00us``, ``3.21ms``, ``1.02s``, ``1.50m``) in milliseconds."""
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        return float("nan")
+    return float(found.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[found.group(2)]
 
 
 def load_with_wrk(server: Server, seconds: int, connections: int, tmp: Path) -> Run:
@@ -170,6 +173,8 @@ def load_with_wrk(server: Server, seconds: int, connections: int, tmp: Path) -> 
     rate = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    if p50 != p50:
+        print(f"unreadable wrk output:\n{out}")
     non_2xx = out.count("non-2xx status")
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     socket_errors = sum(int(g) for g in errors.groups()) if errors else 0

@@ -40,6 +40,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
         host=host,
         port=port,
         log_level="info",
+        access_log=False,  # every request is a request-log event already (ADR 0007)
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
 

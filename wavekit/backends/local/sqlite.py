@@ -46,6 +46,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency
     ON jobs (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at);
 CREATE INDEX IF NOT EXISTS jobs_file ON jobs (file_id);
+CREATE INDEX IF NOT EXISTS jobs_unpurged ON jobs (file_id, status, downloaded_at)
+    WHERE purged = 0;
 CREATE TABLE IF NOT EXISTS queue (
     request_id    TEXT PRIMARY KEY,
     visible_at    REAL NOT NULL,
