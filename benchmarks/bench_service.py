@@ -171,8 +171,9 @@ def load_with_wrk(server: Server, seconds: int, connections: int, tmp: Path) -> 
     )  # fmt: skip
     out = done.stdout
     rate = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    # line starts: "+/- Stdev" columns such as "90.50%" must not match
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     if p50 != p50:
         print(f"unreadable wrk output:\n{out}")
     non_2xx = out.count("non-2xx status")
