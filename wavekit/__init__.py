@@ -13,7 +13,15 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wavekit.audio.spec import Partial, ToneSpec, midi_to_hz, parse_frequency, parse_volume
+    from wavekit.audio.impulse import impulse_response, sweep_inverse
+    from wavekit.audio.spec import (
+        Noise,
+        Partial,
+        ToneSpec,
+        midi_to_hz,
+        parse_frequency,
+        parse_volume,
+    )
     from wavekit.audio.synth import blocks, render
     from wavekit.audio.wavfile import read_spec, to_bytes, write
     from wavekit.errors import (
@@ -32,16 +40,19 @@ __all__ = [
     "FieldProblem",
     "InvalidSpecError",
     "MissingExtraError",
+    "Noise",
     "Partial",
     "ToneSpec",
     "WavekitError",
     "__version__",
     "blocks",
+    "impulse_response",
     "midi_to_hz",
     "parse_frequency",
     "parse_volume",
     "read_spec",
     "render",
+    "sweep_inverse",
     "to_bytes",
     "write",
 ]
@@ -52,6 +63,7 @@ _HOMES = {
     "InvalidSpecError": "wavekit.errors",
     "MissingExtraError": "wavekit.errors",
     "WavekitError": "wavekit.errors",
+    "Noise": "wavekit.audio.spec",
     "Partial": "wavekit.audio.spec",
     "ToneSpec": "wavekit.audio.spec",
     "midi_to_hz": "wavekit.audio.spec",
@@ -62,6 +74,8 @@ _HOMES = {
     "read_spec": "wavekit.audio.wavfile",
     "to_bytes": "wavekit.audio.wavfile",
     "write": "wavekit.audio.wavfile",
+    "impulse_response": "wavekit.audio.impulse",
+    "sweep_inverse": "wavekit.audio.impulse",
     "ToneStudio": "wavekit.studio",
 }
 """Where each public name lives; imported on first access."""

@@ -22,7 +22,6 @@ from typing import BinaryIO, Literal
 
 import numpy as np
 import soundfile as sf
-from tqdm.auto import tqdm
 
 from wavekit.audio import synth
 from wavekit.audio.spec import BitDepth, ToneSpec
@@ -192,6 +191,9 @@ def encoded_blocks(
     if not progress:  # even a disabled tqdm costs a quarter of a millisecond to close
         yield from parts
         return
+    # imported here: tqdm.auto warns at import in a kernel without ipywidgets (the report's)
+    from tqdm.auto import tqdm
+
     with tqdm(
         total=spec.frames, unit="frame", unit_scale=True, desc="synthesising", leave=False
     ) as bar:
