@@ -30,7 +30,14 @@ PARTITION_FORMAT = "%Y-%m-%d"
 
 @dataclass(frozen=True, slots=True)
 class RequestEvent:
-    """One API request, as analysts see it. Tone fields are null for non-tone routes.
+    """One API request, as analysts see it.
+
+    The tone fields (``frequencies`` .. ``volume``) carry the spec of the request's tone:
+    on ``POST /waves``, and on a download (``GET /waves/{id}/download`` or
+    ``.../chunks/{n}``) of a known request, so the downloaded-specs board needs no join
+    back to the ``POST``. They are null on every other route. Download events written
+    before downloads carried the spec have null tone fields; the SQL looks those up on
+    the creating ``POST`` (``athena/leaderboard_specs.sql``).
 
     ``bits_per_sample`` is 32 for both 32-bit integer and 32-bit float output.
     """
