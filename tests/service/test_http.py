@@ -154,7 +154,9 @@ def test_idempotency_key_replays_and_conflicts(live_server: LiveServer) -> None:
 def test_rate_limit_answers_429_with_retry_after(tmp_path: pytest.TempPathFactory) -> None:
     server = LiveServer(
         tmp_path / "data",  # type: ignore[operator]
-        env={"WAVEKIT_RATE_LIMIT_PER_S": "1", "WAVEKIT_RATE_LIMIT_BURST": "3"},
+        # 0.05/s refills a token every 20 s: the 4th request is limited however slowly the
+        # machine answers the first three (at 1/s a loaded CI machine refilled in between)
+        env={"WAVEKIT_RATE_LIMIT_PER_S": "0.05", "WAVEKIT_RATE_LIMIT_BURST": "3"},
     ).start()
     try:
         with httpx.Client(base_url=server.url, headers={"X-Client-Id": "greedy"}) as client:
@@ -163,7 +165,7 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path: pytest.TempPathFactor
             limited = codes[3]
             assert limited.status_code == 429
             assert int(limited.headers["retry-after"]) >= 1
-            assert "at most 1 requests/s" in limited.json()["message"]
+            assert "at most 0.05 requests/s" in limited.json()["message"]
             other = httpx.post(
                 f"{server.url}/waves", json={"frequencies": [440]}, headers={"X-Client-Id": "calm"}
             )
