@@ -118,7 +118,9 @@ def test_a_60_s_stereo_24_bit_tone_arrives_complete_in_chunks(
     offsets = [int(httpx.URL(u).path.rsplit("/", 1)[1]) for u in chunks]
     assert offsets == list(range(-(-size // (4 << 20))))
     tokens = [httpx.URL(u).params.get("download_token") for u in chunks]
-    assert tokens[0] is None and len(set(tokens[1:])) == 1 and tokens[1]  # download-once
+    assert tokens[0] is None  # the first chunk claims the download (download-once)
+    assert len(set(tokens[1:])) == 1
+    assert tokens[1]
     assert len(chunks) == 5
     assert not any("/download" in u for _, u in browsed.requests)
 
