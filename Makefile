@@ -32,10 +32,10 @@ lint: install-dev
 	$(VENV)/bin/mypy
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 test-fast: lint
-	$(PY) -m pytest -m "not slow and not browser" -x -q
+	$(PY) -m pytest -n 2 -m "not slow and not browser" -x -q
 
 bench: install-dev
 	$(PY) benchmarks/bench_synth.py
