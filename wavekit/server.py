@@ -27,10 +27,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return api.create_app(runtime, lifecycle=runtime)
 
 
-GRACEFUL_SHUTDOWN_S = 2
+GRACEFUL_SHUTDOWN_S = 1
 """How long a stop waits for open responses (a slow client's download) before uvicorn
-cancels them; the runtime then stops its parts within seconds too
-(:data:`wavekit.runtime.STOP_BUDGET_S`), so SIGTERM ends the server within about 5 s."""
+cancels them; the runtime then stops all its parts within
+:data:`wavekit.runtime.STOP_BUDGET_S`, so SIGTERM ends the server well within 5 s."""
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
