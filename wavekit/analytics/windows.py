@@ -50,8 +50,8 @@ class Period:
         between ``prev_start_dt`` and ``start_dt`` lie entirely in the previous period,
         those strictly between ``start_dt`` and ``end_dt`` entirely in the current one
         (``dt`` is the UTC day of ``ts``). A board reads ``ts`` only on the three edge
-        days, and tells the period of every other event from its partition: not reading
-        ``ts`` saves a sixth of a board's scan. A range whose first day is after its last
+        days and tells the period of every other event from its partition: decoding
+        ``ts`` was a sixth of a board's time. A range whose first day is after its last
         is empty.
         """
         start_dt = self.start.date()
