@@ -3,20 +3,10 @@
 -- by the specs. Ranked by :metric ('requests' or 'bytes'); ties share a rank, so a board
 -- may list more than :n rows. Window [:start_ts, :end_ts); the previous period
 -- [:prev_start_ts, :start_ts) has the same length and gives prev_value and rank_change.
--- Events are read in two parts: the whole days inside a period, whose partition (dt, the
--- UTC day of ts) says which period they are in, and the edge days, where ts decides.
 WITH tones AS (
-    -- Whole days: the partition tells the period, so ts is not read.
-    SELECT r.dt >= :start_dt AS current, r.frequencies, r.audio_bytes
+    SELECT r.ts, r.frequencies, r.audio_bytes
     FROM requests_enriched AS r
-    WHERE (r.dt BETWEEN :prev_whole_from_dt AND :prev_whole_to_dt
-           OR r.dt BETWEEN :whole_from_dt AND :whole_to_dt)
-      AND r.is_tone_request
-    UNION ALL
-    -- The edge days of the periods: compare timestamps.
-    SELECT r.ts >= CAST(:start_ts AS timestamp) AS current, r.frequencies, r.audio_bytes
-    FROM requests_enriched AS r
-    WHERE (r.dt = :prev_start_dt OR r.dt = :start_dt OR r.dt = :end_dt)
+    WHERE r.dt BETWEEN :prev_start_dt AND :end_dt
       AND r.ts >= CAST(:prev_start_ts AS timestamp)
       AND r.ts < CAST(:end_ts AS timestamp)
       AND r.is_tone_request
@@ -27,10 +17,12 @@ WITH tones AS (
 per_list AS (
     SELECT
         frequencies,
-        count_if(current) AS requests,
-        CAST(sum(CASE WHEN current THEN audio_bytes ELSE 0 END) AS bigint) AS bytes,
-        count_if(NOT current) AS prev_requests,
-        CAST(sum(CASE WHEN current THEN 0 ELSE audio_bytes END) AS bigint) AS prev_bytes
+        count_if(ts >= CAST(:start_ts AS timestamp)) AS requests,
+        CAST(sum(CASE WHEN ts >= CAST(:start_ts AS timestamp) THEN audio_bytes ELSE 0 END)
+            AS bigint) AS bytes,
+        count_if(ts < CAST(:start_ts AS timestamp)) AS prev_requests,
+        CAST(sum(CASE WHEN ts < CAST(:start_ts AS timestamp) THEN audio_bytes ELSE 0 END)
+            AS bigint) AS prev_bytes
     FROM tones
     GROUP BY frequencies
 ),

@@ -3,8 +3,7 @@
 -- with no crawler and no MSCK REPAIR. The runner replaces {lake_uri} (for example
 -- s3://my-bucket/events/) before submitting; locally this file defines the same columns
 -- over <lake>/dt=*/*.parquet. The tone columns (frequencies .. volume) hold the spec on
--- POST /waves and on downloads of a known request (older download events have none);
--- dt is always the UTC day of ts, which the boards rely on to read ts only on edge days.
+-- POST /waves and on downloads of a known request (older download events have none).
 CREATE EXTERNAL TABLE IF NOT EXISTS events (
     event_id string,
     ts timestamp,

@@ -1,6 +1,6 @@
-"""Boards read whole days by partition and edge days by timestamp; downloads carry their
-spec, older ones take it from their request. Hand-made lakes, every board, against the
-independent pandas reference and against numbers worked out by hand."""
+"""Every board at the edges of windows that end mid-day, and downloads that carry their spec
+or (older ones) take it from their request. Hand-made lakes, against the independent pandas
+reference and against numbers worked out by hand."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from wavekit.events import RequestEvent, events_table, write_lake_partitions
 from . import reference
 
 NOON = dt.datetime(2026, 3, 1, 13, 7, 5, 250_000, tzinfo=dt.UTC)
-"""A 'now' in the middle of a day, so every edge day is split by the window."""
+"""A 'now' in the middle of a day, so the window splits its first and last days."""
 MS = dt.timedelta(milliseconds=1)
 DOWNLOAD = "GET /waves/{request_id}/download"
 CHUNK = "GET /waves/{request_id}/chunks/{offset_num}"
@@ -113,38 +113,6 @@ def test_every_board_at_the_edges_of_a_window_ending_mid_day(
     )
     assert expected
     assert list(got.entries) == expected
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), dt.UTC)
-
-
-@pytest.mark.parametrize(
-    "window",
-    [period("month", NOON), period("month", _midnight(NOON.date())), period("all", NOON),
-     span(NOON - MS, NOON), span(_midnight(NOON.date()), _midnight(NOON.date()))],
-    ids=["month", "month-at-midnight", "all", "one-ms", "empty"],
-)  # fmt: skip
-def test_whole_days_and_edge_days_cover_each_period_once(window: Period) -> None:
-    days = {
-        name: value for name, value in window.params().items() if isinstance(value, dt.date)
-        and not isinstance(value, dt.datetime)
-    }  # fmt: skip
-    edges = {days["prev_start_dt"], days["start_dt"], days["end_dt"]}
-    anchors = (window.prev_start.date(), window.start.date(), window.end.date())
-    for day in {a + dt.timedelta(days=k) for a in anchors for k in range(-3, 4)}:
-        whole_prev = days["prev_whole_from_dt"] <= day <= days["prev_whole_to_dt"]
-        whole = days["whole_from_dt"] <= day <= days["whole_to_dt"]
-        assert whole_prev + whole + (day in edges) <= 1, day
-        if days["prev_start_dt"] <= day <= days["end_dt"]:  # edge days are read by ts
-            assert whole_prev or whole or day in edges, day
-        first, after = _midnight(day), _midnight(day + dt.timedelta(days=1))
-        if whole_prev:  # every instant of the day is in the previous period
-            assert window.prev_start <= first, day
-            assert after <= window.start, day
-        if whole:  # every instant of the day is in the window
-            assert window.start <= first, day
-            assert after <= window.end, day
 
 
 def test_downloads_carry_their_spec_or_take_their_requests(tmp_path: Path) -> None:

@@ -29,7 +29,6 @@ WINDOW_LENGTHS: dict[str, dt.timedelta | None] = {
 ALL_TIME_START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _LAST_INSTANT = dt.timedelta(milliseconds=1)
 """Events have millisecond timestamps: the last one in ``[start, end)`` is ``end - 1 ms``."""
-_DAY = dt.timedelta(days=1)
 DOWNLOAD_LOOKBACK = dt.timedelta(days=3)
 """Blobs are deleted two days after creation; a day more covers clock skew."""
 
@@ -44,31 +43,15 @@ class Period:
     prev_start: dt.datetime
 
     def params(self) -> dict[str, ParamValue]:
-        """The standard parameters every windowed query may use (UTC text).
-
-        Besides the bounds, the *whole days* of each period: the partitions strictly
-        between ``prev_start_dt`` and ``start_dt`` lie entirely in the previous period,
-        those strictly between ``start_dt`` and ``end_dt`` entirely in the current one
-        (``dt`` is the UTC day of ``ts``). A board reads ``ts`` only on the three edge
-        days and tells the period of every other event from its partition: decoding
-        ``ts`` was a sixth of a board's time. A range whose first day is after its last
-        is empty.
-        """
-        start_dt = self.start.date()
-        end_dt = (self.end - _LAST_INSTANT).date()
-        prev_start_dt = self.prev_start.date()
+        """The standard parameters every windowed query may use (UTC text)."""
         return {
             "start_ts": self.start,
             "end_ts": self.end,
             "prev_start_ts": self.prev_start,
-            "start_dt": start_dt,
-            "end_dt": end_dt,
-            "prev_start_dt": prev_start_dt,
+            "start_dt": self.start.date(),
+            "end_dt": (self.end - _LAST_INSTANT).date(),
+            "prev_start_dt": self.prev_start.date(),
             "lookback_dt": max(self.prev_start - DOWNLOAD_LOOKBACK, ALL_TIME_START).date(),
-            "prev_whole_from_dt": prev_start_dt + _DAY,
-            "prev_whole_to_dt": start_dt - _DAY,
-            "whole_from_dt": start_dt + _DAY,
-            "whole_to_dt": end_dt - _DAY,
         }
 
 
