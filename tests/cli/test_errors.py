@@ -8,12 +8,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from wavekit.backends.aws.clients import is_aws_error
 from wavekit.cli.errors import (
     EXIT_BAD_INPUT,
     EXIT_FAILURE,
     ExitCodeGroup,
     classify,
-    is_aws_error,
 )
 from wavekit.errors import (
     BackendError,

@@ -23,23 +23,17 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from wavekit.backends.aws.clients import is_aws_error
 from wavekit.errors import WavekitError
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
-AWS_SDK_PACKAGES = frozenset({"botocore", "boto3"})
 
 
 def fail(message: str, code: int) -> typer.Exit:
     """Print ``error: <message>`` on stderr; return the :class:`typer.Exit` to raise."""
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(code)
-
-
-def is_aws_error(exc: BaseException) -> bool:
-    """Whether ``exc`` comes from botocore or boto3 (including the classes botocore makes
-    at run time for a service's error codes), judged without importing either."""
-    return any(cls.__module__.partition(".")[0] in AWS_SDK_PACKAGES for cls in type(exc).__mro__)
 
 
 def classify(exc: BaseException) -> tuple[str, int] | None:

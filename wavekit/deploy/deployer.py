@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wavekit.backends.aws.clients import DEFAULT_RETRY, AwsRetry, error_code
+from wavekit.backends.aws.clients import DEFAULT_RETRY, AwsRetry, error_code, is_aws_error
 from wavekit.backends.aws.clients import session as aws_session
 from wavekit.deploy.artefacts import ensure_artifact_bucket, upload_bundle
 from wavekit.deploy.bundle import Bundle, build_bundles
@@ -42,7 +42,6 @@ from wavekit.deploy.stack import (
     aws_errors,
     describe_stack,
     failure_reasons,
-    is_aws_error,
     wait_for_stack,
 )
 from wavekit.deploy.template import load_template, template_json

@@ -21,13 +21,17 @@ import datetime as dt
 import json
 import math
 import re
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from wavekit.backends.aws.clients import DEFAULT_RETRY, IAM_PROPAGATION, AwsRetry
+from wavekit.backends.aws.clients import (
+    DEFAULT_RETRY,
+    IAM_PROPAGATION,
+    AwsRetry,
+    is_aws_error,
+)
 from wavekit.backends.aws.clients import session as aws_session
 from wavekit.deploy.config import PROJECT_TAG, STAGE_TAG, DeployConfig, Echo
 from wavekit.deploy.template import template_json
@@ -59,16 +63,6 @@ CHANGE_SET_TIMEOUT_S = 900.0
 
 
 # -- errors ------------------------------------------------------------------------------------
-
-
-def is_aws_error(exc: BaseException) -> bool:
-    """Whether ``exc`` comes from botocore or boto3 (checked without importing them)."""
-    botocore_errors = sys.modules.get("botocore.exceptions")
-    boto3_errors = sys.modules.get("boto3.exceptions")
-    return (
-        botocore_errors is not None
-        and isinstance(exc, botocore_errors.ClientError | botocore_errors.BotoCoreError)
-    ) or (boto3_errors is not None and isinstance(exc, boto3_errors.Boto3Error))
 
 
 @contextlib.contextmanager

@@ -9,7 +9,8 @@ handlers and ``wavekit deploy`` all need:
 - :func:`region` is the one region fallback (explicit, ``AWS_REGION``,
   ``AWS_DEFAULT_REGION``, then ``us-east-1`` where a default is needed);
 - :func:`error_code`, :func:`backend_error` and :func:`translated` turn botocore errors
-  into :class:`~wavekit.errors.BackendError` at the boundary;
+  into :class:`~wavekit.errors.BackendError` at the boundary; :func:`is_aws_error`
+  recognises them without importing botocore (the CLI and ``wavekit deploy`` use it);
 - :class:`AwsRetry` is the retry policy for control-plane calls (tenacity: jittered
   exponential backoff on throttling and on IAM's eventual consistency).
 """
@@ -139,6 +140,16 @@ class LazyClient(Generic[ClientT]):
                     config = self._config or default_config()
                     self._client = cast(ClientT, built.client(self._service, config=config))
         return self._client
+
+
+AWS_SDK_PACKAGES = frozenset({"botocore", "boto3"})
+
+
+def is_aws_error(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from botocore or boto3 (including the classes botocore makes
+    at run time for a service's error codes), judged by module name so that neither SDK
+    is imported just to ask."""
+    return any(cls.__module__.partition(".")[0] in AWS_SDK_PACKAGES for cls in type(exc).__mro__)
 
 
 def error_code(exc: BaseException) -> str:
