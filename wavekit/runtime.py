@@ -21,10 +21,11 @@ import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wavekit.clock import Clock, utc_now
-from wavekit.errors import BackendError, MissingExtraError
+from wavekit.errors import BackendError, FieldProblem, InvalidSpecError, MissingExtraError
 from wavekit.service.cleaner import CleanerThread, DeadLetters
 from wavekit.service.jobs import Backends, JobService
 from wavekit.service.leaderboards import LeaderboardService, RefreshThread
@@ -196,18 +197,42 @@ class Runtime:
         self._started = False
 
 
+WAREHOUSE_ENGINES = ("local", "athena")
+
+
+def open_warehouse(
+    engine: str = "local",
+    lake: str | Path = "out/lake",
+    athena_database: str = "wavekit_logs",
+    athena_workgroup: str = "wavekit",
+) -> Warehouse:
+    """DuckDB over a local lake, or Athena in the project's workgroup: the one place that
+    picks a warehouse for the CLI, the reports and the local service."""
+    if engine == "local":
+        try:
+            from wavekit.backends.local.duckdb import DuckDBWarehouse
+        except ImportError as exc:  # pragma: no cover - depends on installed extras
+            raise MissingExtraError("duckdb", "analytics") from exc
+        return DuckDBWarehouse(lake)
+    if engine == "athena":
+        from wavekit.backends.aws.athena import AthenaWarehouse
+
+        return AthenaWarehouse(database=athena_database, workgroup=athena_workgroup)
+    raise InvalidSpecError(
+        [FieldProblem("engine", f"must be one of {WAREHOUSE_ENGINES}, got {engine!r}")]
+    )
+
+
 def local_leaderboards(
     settings: Settings, before_refresh: Callable[[], None]
 ) -> LeaderboardService:
     """SQLite cache next to the jobs, DuckDB over the service's own Parquet lake."""
-    try:
-        from wavekit.backends.local import DuckDBWarehouse, SQLiteLeaderboardCache
-    except ImportError as exc:  # pragma: no cover - depends on installed extras
-        raise MissingExtraError("duckdb", "analytics") from exc
+    from wavekit.backends.local.leaderboard_cache import SQLiteLeaderboardCache
+
     lake = str(settings.lake_dir)
     return LeaderboardService(
         SQLiteLeaderboardCache(str(settings.leaderboard_db_path)),
-        lambda: DuckDBWarehouse(lake),
+        lambda: open_warehouse("local", lake),
         before_refresh,
     )
 

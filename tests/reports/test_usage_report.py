@@ -61,11 +61,12 @@ def test_usage_report_numbers_match_pandas(report_lake: Path) -> None:
 
 def test_bad_window_and_engine_name_the_parameter(report_lake: Path) -> None:
     from wavekit.errors import InvalidSpecError
+    from wavekit.runtime import open_warehouse
 
     with DuckDBWarehouse(report_lake) as warehouse, pytest.raises(InvalidSpecError, match="end"):
         usage_report.build(warehouse, END, START)
     with pytest.raises(InvalidSpecError, match="engine"):
-        usage_report.open_warehouse("bigquery")
+        open_warehouse("bigquery")
     with pytest.raises(InvalidSpecError, match="start: 'last week' is not an ISO date"):
         usage_report.parse_day("last week", "start")
 

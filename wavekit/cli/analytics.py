@@ -9,6 +9,7 @@ listing the allowed values; engine failures exit with 1 (the rule of
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -85,9 +86,9 @@ def query(
     """Run one Athena SQL file on the local lake (DuckDB) and print the rows."""
     from wavekit.analytics.costs import DEFAULT_PRICES
     from wavekit.analytics.windows import period
-    from wavekit.backends.local.duckdb import DuckDBWarehouse
     from wavekit.clock import utc_now
     from wavekit.errors import ParameterError
+    from wavekit.runtime import open_warehouse
     from wavekit.sqlcatalog import ParamValue
 
     if not file.is_file():
@@ -103,7 +104,7 @@ def query(
         if not sep or not name:
             raise ParameterError(f"--param {item!r} must look like name=value")
         params[name] = _number_or_text(value)
-    with DuckDBWarehouse(lake) as warehouse:
+    with closing(open_warehouse("local", lake)) as warehouse:
         result = warehouse.run_sql(file.read_text(encoding="utf-8"), params, name=file.name)
     _emit(result.frame, fmt)
     if fmt == "table":
@@ -139,12 +140,12 @@ def leaderboard(
 ) -> None:
     """Compute a leaderboard over the local lake and print it."""
     from wavekit.analytics.leaderboards import compute_leaderboard
-    from wavekit.backends.local.duckdb import DuckDBWarehouse
     from wavekit.ports.analytics import board_spec, check_window
+    from wavekit.runtime import open_warehouse
 
     board_spec(board)
     check_window(window)
-    with DuckDBWarehouse(lake) as warehouse:
+    with closing(open_warehouse("local", lake)) as warehouse:
         result = compute_leaderboard(
             warehouse, board, window, n=n, now=_parse_instant(now, "--now")
         )
@@ -172,9 +173,9 @@ def usage_command(
 ) -> None:
     """Run a usage report (requests, latency, errors, bytes, cold starts, clients, cost)."""
     from wavekit.analytics.leaderboards import usage
-    from wavekit.backends.local.duckdb import DuckDBWarehouse
+    from wavekit.runtime import open_warehouse
 
-    with DuckDBWarehouse(lake) as warehouse:
+    with closing(open_warehouse("local", lake)) as warehouse:
         result = usage(warehouse, name, window, now=_parse_instant(now, "--now"))
     _emit(result.frame, fmt)
 

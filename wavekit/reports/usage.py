@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wavekit.errors import FieldProblem, InvalidSpecError
+from wavekit.errors import InvalidSpecError
 from wavekit.reports import formatting as fmt
 
 if TYPE_CHECKING:
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from wavekit.ports.analytics import Leaderboard, Warehouse
 
 REPORT_BOARDS = ("frequencies_by_requests", "chords_by_requests", "clients_by_requests")
-ENGINES = ("local", "athena")
 TOP_CHORD_DAYS = 7
 
 
@@ -41,24 +40,6 @@ def parse_day(value: str | dt.date | dt.datetime, field: str) -> dt.datetime:
             field, f"{value!r} is not an ISO date like 2026-11-01"
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def open_warehouse(
-    engine: str,
-    lake: str | Path = "out/lake",
-    athena_database: str = "wavekit_logs",
-    athena_workgroup: str = "wavekit",
-) -> Warehouse:
-    """DuckDB over a local lake, or Athena in the project's workgroup."""
-    if engine == "local":
-        from wavekit.backends.local.duckdb import DuckDBWarehouse
-
-        return DuckDBWarehouse(lake)
-    if engine == "athena":
-        from wavekit.backends.aws.athena import AthenaWarehouse
-
-        return AthenaWarehouse(database=athena_database, workgroup=athena_workgroup)
-    raise InvalidSpecError([FieldProblem("engine", f"must be one of {ENGINES}, got {engine!r}")])
 
 
 @dataclass
