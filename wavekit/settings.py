@@ -88,6 +88,15 @@ class Settings(BaseSettings):
         default=None,
         description="Secrets Manager id of the admin token (AWS, instead of admin_token).",
     )
+    client_id_salt: str | None = Field(
+        default=None,
+        description="Secret salt of the pseudonyms of callers without X-Client-Id "
+        "(default: generated once into the data dir).",
+    )
+    client_id_salt_secret: str | None = Field(
+        default=None,
+        description="Secrets Manager id of client_id_salt (AWS, shared by every container).",
+    )
     refresh_function: str | None = Field(
         default=None, description="Lambda that recomputes the leaderboards (AWS, invoked async)."
     )

@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.service.test_wavebuilder import WAVEBUILDER_CONTRACT, drive_wavebuilder_contract
 from wavekit.analytics import RefreshReport, generate_traffic
 from wavekit.errors import BackendError
 from wavekit.ports import JobStatus
@@ -40,6 +41,7 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("get", "/leaderboards/{board}"): {200, 404, 422, 500, 503},
     ("post", "/leaderboards/refresh"): {200, 202, 401, 403, 413, 422, 500, 503},
     ("get", "/health"): {200, 500, 503},
+    **WAVEBUILDER_CONTRACT,
 }
 """docs/design.md §4: each operation and every status it answers (500 is a bug's answer)."""
 
@@ -266,6 +268,8 @@ def test_every_answer_is_documented_with_the_schema_it_follows(
                 runtime, "settings", runtime.settings.model_copy(update={"admin_token": None})
             )
             assert call("post", refresh, refresh, headers=admin).status_code == 403
+
+        drive_wavebuilder_contract(call, runtime, outage)
 
         # -- GET /health
         assert call("get", "/health", "/health").json()["status"] == "ok"

@@ -1,9 +1,9 @@
 """The API function: the FastAPI app behind API Gateway HTTP API (payload 2.0), via Mangum.
 
 Request-log events go to Firehose at the end of each invocation (a frozen Lambda runs
-no background thread), and each is also logged as one access line. The admin token comes
-from Secrets Manager; an on-demand leaderboard refresh starts the refresh function
-asynchronously (its 24 Athena queries do not fit in an API request).
+no background thread), and each is also logged as one access line. The admin token and
+the client-id salt come from Secrets Manager; an on-demand leaderboard refresh starts the
+refresh function asynchronously (its 24 Athena queries do not fit in an API request).
 """
 
 from __future__ import annotations
@@ -64,19 +64,34 @@ class LoggingEventSink:
         self.inner.close()
 
 
-def _admin_token(settings: Settings, boto3_session: Any) -> str | None:
-    """The admin bearer token: ``WAVEKIT_ADMIN_TOKEN``, else the Secrets Manager secret
-    ``WAVEKIT_ADMIN_TOKEN_SECRET`` names (read once per container)."""
-    if settings.admin_token or not settings.admin_token_secret:
-        return settings.admin_token
+def _secret(value: str | None, secret_id: str | None, what: str, boto3_session: Any) -> str | None:
+    """``value`` when set, else the Secrets Manager secret ``secret_id`` names (read once
+    per container): the admin token, the client-id salt."""
+    if value or not secret_id:
+        return value
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
     try:
-        value = SecretsProvider(boto3_session=boto3_session).get(settings.admin_token_secret)
+        found = SecretsProvider(boto3_session=boto3_session).get(secret_id)
     except GetParameterError as exc:
-        raise BackendError(f"secretsmanager get admin token: {exc}") from exc
-    return str(value)
+        raise BackendError(f"secretsmanager get {what}: {exc}") from exc
+    return str(found)
+
+
+def _admin_token(settings: Settings, boto3_session: Any) -> str | None:
+    """The admin bearer token: ``WAVEKIT_ADMIN_TOKEN``, else the Secrets Manager secret
+    ``WAVEKIT_ADMIN_TOKEN_SECRET`` names."""
+    return _secret(settings.admin_token, settings.admin_token_secret, "admin token", boto3_session)
+
+
+def _client_id_salt(settings: Settings, boto3_session: Any) -> str | None:
+    """The salt of address pseudonyms: ``WAVEKIT_CLIENT_ID_SALT``, else the secret
+    ``WAVEKIT_CLIENT_ID_SALT_SECRET`` names. Every container must use the same one (a salt
+    generated into ``/tmp`` would split one caller into a client per container)."""
+    return _secret(
+        settings.client_id_salt, settings.client_id_salt_secret, "client-id salt", boto3_session
+    )
 
 
 class AsyncLeaderboardRefresh(LeaderboardService):
@@ -130,7 +145,12 @@ def _build() -> BuiltApi:
     settings = common.settings()
     common.configure_logging(settings)
     session = common.boto3_session(settings)
-    settings = settings.model_copy(update={"admin_token": _admin_token(settings, session)})
+    settings = settings.model_copy(
+        update={
+            "admin_token": _admin_token(settings, session),
+            "client_id_salt": _client_id_salt(settings, session),
+        }
+    )
     backends = aws_backends(settings, boto3_session=session)
     backends.events = LoggingEventSink(backends.events)
     runtime = Runtime.aws(settings, backends=backends)

@@ -1,7 +1,13 @@
-"""Small security pieces of the local service: signed download tokens and a rate limiter.
+"""Small security pieces of the service: signed download tokens, a rate limiter, and
+pseudonyms for callers known only by their address.
 
 Tokens stand in for S3 presigned URLs when files are served locally: an HMAC-SHA256
 over the blob key and an expiry, with a key kept in the data directory (mode 0600).
+
+A caller without ``X-Client-Id`` is counted by its address, and client ids are published
+(the Clients leaderboard), so the address is replaced by a keyed hash: the same address
+gives the same pseudonym for as long as the deployment keeps its salt, and without the
+salt a pseudonym cannot be turned back into an address by hashing the IPv4 space.
 """
 
 from __future__ import annotations
@@ -18,19 +24,58 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wavekit.errors import JobGoneError, RateLimitedError
+from wavekit.settings import Settings
+
+CLIENT_ID_SALT_FILE = ".client-id-salt"
+PSEUDONYM_PREFIX = "ip-"
+PSEUDONYM_HEX_CHARS = 12
+"""48 bits: distinct for the callers of one deployment (a collision merges two callers
+on the Clients board only past ~16 million addresses), short enough to read."""
 
 
 def load_or_create_key(path: Path) -> bytes:
-    """The signing key stored at ``path``, created (random, 0600) on first use."""
+    """The key stored at ``path``, created (random, 0600) on first use.
+
+    The file is written under a temporary name and linked into place, so processes
+    starting together on one data directory all end up with the one key that won.
+    """
     try:
-        return path.read_bytes()
+        key = path.read_bytes()
+        if key:
+            return key
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key)
-        return key
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f"{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(secrets.token_bytes(32))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process made it first: use theirs
+    finally:
+        draft.unlink()
+    return path.read_bytes()
+
+
+def client_id_salt(settings: Settings) -> bytes:
+    """The deployment's secret salt for address pseudonyms.
+
+    ``WAVEKIT_CLIENT_ID_SALT`` when set (on AWS the API function reads it from the
+    Secrets Manager secret ``WAVEKIT_CLIENT_ID_SALT_SECRET`` names, so every container
+    agrees); otherwise a random salt generated once and kept in the data directory.
+    """
+    if settings.client_id_salt:
+        return settings.client_id_salt.encode()
+    return load_or_create_key(settings.data_dir / CLIENT_ID_SALT_FILE)
+
+
+def pseudonymise_address(salt: bytes, address: str) -> str:
+    """``ip-`` and 12 hex characters of HMAC-SHA256(salt, address): stable per address
+    and salt, and not reversible without the salt."""
+    digest = hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
+    return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX_CHARS]
 
 
 def _b64(data: bytes) -> str:

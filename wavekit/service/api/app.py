@@ -14,8 +14,8 @@ from wavekit.service.api.context import ApiContext, Lifecycle
 from wavekit.service.api.deps import ApiState
 from wavekit.service.api.error_handlers import install_error_handlers
 from wavekit.service.api.middleware import BodyLimitMiddleware, RequestLogMiddleware
-from wavekit.service.api.routes import health, leaderboards, waves
-from wavekit.service.security import RateLimiter, load_or_create_key
+from wavekit.service.api.routes import health, leaderboards, wavebuilder, waves
+from wavekit.service.security import RateLimiter, client_id_salt, load_or_create_key
 from wavekit.web import mount_web
 
 
@@ -54,9 +54,10 @@ def create_app(
         context=context,
         limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
         signing_key=load_or_create_key(settings.data_dir / ".signing-key"),
+        client_salt=client_id_salt(settings),
     )
     install_error_handlers(app)
-    for module in (waves, leaderboards, health):
+    for module in (waves, wavebuilder, leaderboards, health):
         app.include_router(module.router)
     app.add_middleware(
         CORSMiddleware,

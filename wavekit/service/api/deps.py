@@ -1,5 +1,5 @@
-"""What the routes share: the app's state (context, rate limiter, signing key) and the
-typed path parameters."""
+"""What the routes share: the app's state (context, rate limiter, signing key, client-id
+salt) and the typed path parameters."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ class ApiState:
     context: ApiContext
     limiter: RateLimiter
     signing_key: bytes
+    client_salt: bytes
+    """Keys the pseudonyms of callers known by their address (``client_id_of``)."""
 
 
 async def api_state(request: Request) -> ApiState:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +19,7 @@ from wavekit.errors import PayloadTooLargeError
 from wavekit.events import RequestEvent
 from wavekit.service.api.context import ApiContext
 from wavekit.service.api.error_handlers import error_response
+from wavekit.service.security import pseudonymise_address
 
 log = logging.getLogger(__name__)
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
@@ -25,12 +27,25 @@ _EVENT_HEADERS = frozenset({b"x-client-id", b"origin"})
 
 
 def client_id_of(headers: dict[str, str], scope: Scope) -> str:
-    """``X-Client-Id`` when it is well-formed, else the caller's address."""
+    """``X-Client-Id`` when it is well-formed, else a pseudonym of the caller's address.
+
+    Client ids are published (the Clients leaderboard), so an address never is: it is
+    replaced by a keyed hash with the deployment's salt (the app's ``ApiState``), the
+    same for every request from that address.
+    """
     claimed = headers.get("x-client-id", "")
     if CLIENT_ID_RE.match(claimed):
         return claimed
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    if not client:
+        return "unknown"
+    state = getattr(getattr(scope.get("app"), "state", None), "api", None)
+    salt = state.client_salt if state is not None else _PROCESS_SALT
+    return pseudonymise_address(salt, str(client[0]))
+
+
+_PROCESS_SALT = secrets.token_bytes(32)
+"""Outside an app (no deployment salt to hand) pseudonyms are stable per process only."""
 
 
 class BodyLimitMiddleware:
