@@ -13,7 +13,9 @@ Goal (docs/design.md §7): for a 2 s, 44.1 kHz tone the Audio value is replaced 
   (de)serialisation and the kernel's dispatch included; the browser's own decoding is not).
 
 Changes are spaced beyond the debounce window, so each is an isolated edit rendered at
-once (the leading edge); the plots, drawn afterwards, are not part of the latency.
+once (the leading edge); the plots, drawn afterwards, are not part of the latency. The
+in-process runs are repeated for a richer tone (a square row, a log sweep row and pink
+noise: the controls of issue 14), which costs more to synthesise.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ from wavekit.studio import DEBOUNCE_S, ManualScheduler, ToneStudio
 
 GOAL_MS = 15.0
 SPEC = ToneSpec(frequencies=[440, 445], volume="-20dB", duration=2.0, sample_rate=44_100)
+RICH = ToneSpec(
+    frequencies=[{"freq": 440, "waveform": "square"}, {"freq": 445, "freq_end": 4450}],
+    noise={"color": "pink", "amplitude": 0.3},
+    volume="-20dB",
+    duration=2.0,
+    sample_rate=44_100,
+)
+"""The same length with the issue-14 controls in use: a square row, a log sweep row, pink noise."""
 
 
 def median_ms(run: Callable[[], object], repeat: int) -> float:
@@ -41,14 +51,14 @@ def median_ms(run: Callable[[], object], repeat: int) -> float:
     return statistics.median(times) * 1e3
 
 
-def slider_to_audio_in_process(repeat: int, while_plotting: bool) -> float:
+def slider_to_audio_in_process(repeat: int, while_plotting: bool, spec: ToneSpec = SPEC) -> float:
     """Median ms from ``slider.value = f`` to the Audio value change.
 
     ``while_plotting``: the change comes just as the previous tone's plots start drawing
     on the plot thread (the worst case in a drag: the GIL is shared).
     """
     clock = ManualScheduler()
-    studio = ToneStudio(SPEC, scheduler=clock)
+    studio = ToneStudio(spec, scheduler=clock)
     slider = studio.rows[1].frequency
     arrived: list[float] = []
     studio.audio.observe(lambda _change: arrived.append(time.perf_counter()), names="value")
@@ -127,6 +137,7 @@ def main() -> None:
     rows = [
         ("synth only (render)", median_ms(lambda: render(SPEC), args.repeat), ""),
         ("synth + WAV encode (to_bytes)", median_ms(lambda: to_bytes(SPEC), args.repeat), ""),
+        ("  square + sweep + pink noise", median_ms(lambda: to_bytes(RICH), args.repeat), ""),
         (
             "slider → Audio.value, in-process",
             slider_to_audio_in_process(args.repeat, False),
@@ -135,6 +146,16 @@ def main() -> None:
         (
             "  same, while plots are drawing",
             slider_to_audio_in_process(args.repeat, True),
+            "goal",
+        ),
+        (
+            "  square + sweep + pink noise",
+            slider_to_audio_in_process(args.repeat, False, RICH),
+            "goal",
+        ),
+        (
+            "  same, while plots are drawing",
+            slider_to_audio_in_process(args.repeat, True, RICH),
             "goal",
         ),
     ]

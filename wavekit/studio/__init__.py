@@ -10,7 +10,10 @@ The package, from the ground up:
   :mod:`~wavekit.studio.reading`: pure parts (ranges, preset tones, beat and level
   maths, debounce timing, the rendered tone and its measurement); they import no
   ipywidgets, IPython or matplotlib, so they are tested without a notebook;
-- :mod:`~wavekit.studio.layout`: the widget tree and how values and problems are shown;
+- :mod:`~wavekit.studio.rows`: one partial's row (frequency, wave, amplitude, sweep,
+  mute), which keeps its own controls consistent and reports each change;
+- :mod:`~wavekit.studio.layout`: the widget tree (rows, noise, level, format, player,
+  plots) and how values and problems are shown;
 - :mod:`~wavekit.studio.controller`: :class:`ToneStudio`, which wires events to
   rendering, audio, plots, saving and measuring.
 
@@ -78,7 +81,8 @@ from wavekit.studio.timing import (
 
 if TYPE_CHECKING:
     from wavekit.studio.controller import ToneStudio
-    from wavekit.studio.layout import PartialRow, StudioLayout
+    from wavekit.studio.layout import StudioLayout
+    from wavekit.studio.rows import PartialRow
 
 __all__ = [
     "AMPLITUDE_STEP",
@@ -118,7 +122,7 @@ __all__ = [
 
 _WIDGET_CLASSES = {
     "ToneStudio": "wavekit.studio.controller",
-    "PartialRow": "wavekit.studio.layout",
+    "PartialRow": "wavekit.studio.rows",
     "StudioLayout": "wavekit.studio.layout",
 }
 

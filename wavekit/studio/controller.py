@@ -32,11 +32,18 @@ import soundfile as sf
 from wavekit import plots
 from wavekit.audio import wavfile
 from wavekit.audio.measure import to_dbfs
-from wavekit.audio.spec import Partial, ToneSpec, parse_frequency
+from wavekit.audio.spec import Partial, ToneSpec
 from wavekit.errors import FieldProblem, InvalidSpecError
 from wavekit.studio.layout import PartialRow, StudioLayout, message_html
-from wavekit.studio.limits import MAX_FREQ, MAX_PARTIALS, MIN_FREQ, MIN_VOLUME_DB, VOLUME_STEP_DB
-from wavekit.studio.music import amplitude_on_grid, format_hz, is_echo, on_grid
+from wavekit.studio.limits import (
+    MAX_FREQ,
+    MAX_PARTIALS,
+    MIN_FREQ,
+    MIN_VOLUME_DB,
+    NOISE_OFF,
+    VOLUME_STEP_DB,
+)
+from wavekit.studio.music import amplitude_on_grid, is_echo, on_grid
 from wavekit.studio.presets import DEFAULT_SPEC, PRESETS, random_partials
 from wavekit.studio.reading import Rendered, StudioReading, measure_rendered, summary_line
 from wavekit.studio.timing import (
@@ -74,11 +81,12 @@ def _guarded(
 
 
 class ToneStudio(StudioLayout):
-    """An ipywidgets tone designer: partial sliders, level, format, player, plots.
+    """An ipywidgets tone designer: partial rows, noise, level, format, player, plots.
 
     Display it as the last expression of a cell (or ``display(studio)``). The controls
     are public attributes, so code and tests can drive it exactly like a user:
-    ``studio.rows[0].frequency.value = 445``, ``studio.preset_buttons["A major chord"].click()``.
+    ``studio.rows[0].frequency.value = 445``, ``studio.rows[0].waveform.value = "square"``,
+    ``studio.noise_color.value = "pink"``, ``studio.preset_buttons["A major chord"].click()``.
 
     Parameters
     ----------
@@ -166,7 +174,9 @@ class ToneStudio(StudioLayout):
         self.save_button.on_click(lambda _b: self._on_save())
         self.copy_button.on_click(lambda _b: self._on_copy())
         self.volume.observe(self._on_volume, names="value")
+        self.noise_amplitude.observe(self._on_noise_amplitude, names="value")
         for control in (
+            self.noise_color,
             self.duration,
             self.sample_rate,
             self.bits,
@@ -188,18 +198,19 @@ class ToneStudio(StudioLayout):
         finally:
             self._suppress -= 1
 
-    def _set_rows(self, partials: Sequence[Partial]) -> None:
+    def _set_rows(self, partials: Sequence[Partial], *, muted: bool = False) -> None:
         if not 1 <= len(partials) <= MAX_PARTIALS:
             raise InvalidSpecError.single(
                 "frequencies", f"the studio edits 1 to {MAX_PARTIALS} partials, not {len(partials)}"
             )
         problems = [
             FieldProblem(
-                f"frequencies[{i}].freq",
-                f"{p.freq:g} Hz is outside the studio's range {MIN_FREQ:g} Hz – {MAX_FREQ:g} Hz",
+                f"frequencies[{i}].{name}",
+                f"{hz:g} Hz is outside the studio's range {MIN_FREQ:g} Hz – {MAX_FREQ:g} Hz",
             )
             for i, p in enumerate(partials)
-            if not MIN_FREQ <= p.freq <= MAX_FREQ
+            for name, hz in (("freq", p.freq), ("freq_end", p.freq_end))
+            if hz is not None and not MIN_FREQ <= hz <= MAX_FREQ
         ]
         if problems:
             raise InvalidSpecError(problems)
@@ -213,14 +224,12 @@ class ToneStudio(StudioLayout):
                 for p in partials
             ]
             for row in self.rows:
+                row.mute.value = muted
                 self._wire(row)
             self._relabel()
 
     def _wire(self, row: PartialRow) -> None:
-        row.frequency.observe(lambda change: self._on_frequency(row, change), names="value")
-        row.entry.observe(lambda change: self._on_entry(row, change), names="value")
-        row.amplitude.observe(lambda change: self._on_amplitude(row, change), names="value")
-        row.mute.observe(self._on_change, names="value")
+        row.connect(self._edited)
         row.remove.on_click(lambda _b: self._on_remove(row))
 
     def load(self, spec: ToneSpec, *, render: bool = True) -> None:
@@ -238,7 +247,8 @@ class ToneStudio(StudioLayout):
             )
         volume_db = on_grid(volume_db, VOLUME_STEP_DB)
         with self._quiet():
-            self._set_rows(spec.frequencies)
+            # noise alone: one muted row, so there is a partial to unmute
+            self._set_rows(spec.frequencies or [Partial(freq=440.0)], muted=not spec.frequencies)
             self._volume_db = volume_db
             self.volume.value = volume_db
             self.duration.value = spec.duration
@@ -250,6 +260,10 @@ class ToneStudio(StudioLayout):
             self.fade_in.value = spec.fade_in * 1000
             self.fade_out.value = spec.fade_out * 1000
             self.dither.value = spec.dither
+            self.noise_color.value = spec.noise.color if spec.noise else NOISE_OFF
+            if spec.noise:
+                self._noise_amplitude = amplitude_on_grid(spec.noise.amplitude)
+                self.noise_amplitude.value = self._noise_amplitude
         if render:
             self._edited()
 
@@ -498,48 +512,18 @@ class ToneStudio(StudioLayout):
     def _on_change(self, _change: Any) -> None:
         self._edited()
 
-    def _on_frequency(self, row: PartialRow, change: Any) -> None:
-        if is_echo(change["new"], row.freq):
-            return
-        row.freq = float(change["new"])
-        with self._quiet():
-            row.entry.value = format_hz(row.freq)
-        row.message.value = ""
-        self._edited()
-
-    def _on_amplitude(self, row: PartialRow, change: Any) -> None:
-        if is_echo(change["new"], row.amplitude_value):
-            return
-        row.amplitude_value = float(change["new"])
-        self._edited()
-
     def _on_volume(self, change: Any) -> None:
         if is_echo(change["new"], self._volume_db):
             return
         self._volume_db = float(change["new"])
         self._edited()
 
-    @_guarded
-    def _on_entry(self, row: PartialRow, change: Any) -> None:
-        if self._suppress:
+    def _on_noise_amplitude(self, change: Any) -> None:
+        if is_echo(change["new"], self._noise_amplitude):
             return
-        text = str(change["new"])
-        try:
-            freq = parse_frequency(text)
-        except ValueError as exc:
-            row.message.value = message_html(str(exc))
-            return
-        if not MIN_FREQ <= freq <= MAX_FREQ:
-            row.message.value = message_html(
-                f"{freq:g} Hz is outside {MIN_FREQ:g} Hz – {MAX_FREQ / 1000:g} kHz"
-            )
-            return
-        row.message.value = ""
-        if freq == row.freq:
-            with self._quiet():
-                row.entry.value = format_hz(freq)
-        else:
-            row.frequency.value = freq  # → _on_frequency → render
+        self._noise_amplitude = float(change["new"])
+        if self.noise_color.value != NOISE_OFF:
+            self._edited()
 
     def _on_autoplay(self, change: Any) -> None:
         self.audio.autoplay = bool(change["new"])

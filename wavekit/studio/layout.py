@@ -16,26 +16,30 @@ from typing import Any
 
 from wavekit.audio import wavfile
 from wavekit.audio.measure import to_dbfs
-from wavekit.audio.spec import Partial, ToneSpec
+from wavekit.audio.spec import Noise, ToneSpec
 from wavekit.errors import FieldProblem, InvalidSpecError, MissingExtraError
 from wavekit.studio.limits import (
     AMPLITUDE_STEP,
     BIT_DEPTH_OPTIONS,
     CHANNEL_OPTIONS,
+    DEFAULT_NOISE_AMPLITUDE,
     DEFAULT_VOLUME_DB,
     LOUD_DB,
-    MAX_FREQ,
     MAX_PARTIALS,
     MAX_STUDIO_BYTES,
     MAX_STUDIO_SECONDS,
-    MIN_FREQ,
     MIN_VOLUME_DB,
+    NOISE_COLORS,
+    NOISE_OFF,
+    NOISE_OPTIONS,
     SAMPLE_RATES,
     VOLUME_STEP_DB,
 )
-from wavekit.studio.music import db_to_linear, format_hz
+from wavekit.studio.music import db_to_linear
 from wavekit.studio.presets import PRESETS
 from wavekit.studio.reading import Rendered
+from wavekit.studio.rows import PartialRow
+from wavekit.studio.style import message_html, style
 
 try:
     import ipywidgets as widgets
@@ -44,90 +48,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 
 __all__ = ["PartialRow", "StudioLayout", "message_html"]
 
-_CSS_ERROR = "color:#b00020"
 _FIELD_INDEX = re.compile(r"^frequencies\[(\d+)\]")
-
-
-def message_html(text: str) -> str:
-    """A warning shown next to a control (HTML-escaped); empty text clears it."""
-    return f'<span style="{_CSS_ERROR}">⚠ {html.escape(text)}</span>' if text else ""
-
-
-def _style() -> dict[str, str]:
-    return {"description_width": "initial"}
-
-
-class PartialRow:
-    """The controls of one partial: log-scale frequency slider, typed entry, amplitude, mute.
-
-    ``freq`` and ``amplitude_value`` are the exact accepted values; see
-    :func:`~wavekit.studio.music.is_echo` for why the sliders' own values are not
-    trusted. Phase and channel are not edited here but are kept, so a loaded spec
-    round-trips.
-    """
-
-    def __init__(self, partial: Partial) -> None:
-        self.freq = partial.freq
-        self.amplitude_value = partial.amplitude
-        self.phase = partial.phase
-        self.channel = partial.channel
-        self.frequency = widgets.FloatLogSlider(
-            value=partial.freq,
-            base=10,
-            min=math.log10(MIN_FREQ),
-            max=math.log10(MAX_FREQ),
-            step=None,  # continuous: a step grid would move exact values like 440 Hz
-            readout=False,
-            continuous_update=True,
-            description="#1",
-            style=_style(),
-            layout=widgets.Layout(width="22em"),
-        )
-        self.frequency.add_class("wavekit-frequency")
-        self.entry = widgets.Text(
-            value=format_hz(partial.freq),
-            placeholder="440, A4, 1.5kHz",
-            continuous_update=False,
-            tooltip="Hz, a note name (A4, C#5+15c) or midi:69; Enter to apply",
-            layout=widgets.Layout(width="6.5em"),
-        )
-        self.entry.add_class("wavekit-frequency-entry")
-        self.unit = widgets.Label("Hz")
-        self.amplitude = widgets.FloatSlider(
-            value=partial.amplitude,
-            min=0.0,
-            max=1.0,
-            step=AMPLITUDE_STEP,
-            description="amp",
-            readout_format=".2f",
-            style=_style(),
-            layout=widgets.Layout(width="14em"),
-        )
-        self.mute = widgets.Checkbox(value=False, description="mute", indent=False)
-        self.mute.layout.width = "5em"
-        self.remove = widgets.Button(
-            description="✕", tooltip="remove this partial", layout=widgets.Layout(width="2.6em")
-        )
-        self.message = widgets.HTML()
-        self.box = widgets.HBox(
-            [
-                self.frequency,
-                self.entry,
-                self.unit,
-                self.amplitude,
-                self.mute,
-                self.remove,
-                self.message,
-            ]
-        )
-
-    def partial(self) -> Partial:
-        return Partial(
-            freq=self.freq,
-            amplitude=self.amplitude_value,
-            phase=self.phase,
-            channel=self.channel,
-        )
 
 
 class StudioLayout:
@@ -154,6 +75,29 @@ class StudioLayout:
         )
         self.partials_message = widgets.HTML()
 
+        self._noise_amplitude = DEFAULT_NOISE_AMPLITUDE
+        self.noise_color = widgets.Dropdown(
+            options=list(NOISE_OPTIONS),
+            value=NOISE_OFF,
+            description="noise",
+            tooltip="white, pink (-3 dB/octave) or brown (-6 dB/octave) noise, mixed in",
+            style=style(),
+            layout=widgets.Layout(width="12em"),
+        )
+        self.noise_color.add_class("wavekit-noise-color")
+        self.noise_amplitude = widgets.FloatSlider(
+            value=DEFAULT_NOISE_AMPLITUDE,
+            min=0.0,
+            max=1.0,
+            step=AMPLITUDE_STEP,
+            description="noise amp",
+            readout_format=".2f",
+            tooltip="the power of a sine partial of this amplitude",
+            style=style(),
+            layout=widgets.Layout(width="18em"),
+        )
+        self.noise_amplitude.add_class("wavekit-noise-amplitude")
+
         self.volume = widgets.FloatSlider(
             value=DEFAULT_VOLUME_DB,
             min=MIN_VOLUME_DB,
@@ -161,7 +105,7 @@ class StudioLayout:
             step=VOLUME_STEP_DB,
             description="volume (dBFS)",
             readout_format=".1f",
-            style=_style(),
+            style=style(),
             layout=widgets.Layout(width="24em"),
         )
         self.meter = widgets.FloatProgress(
@@ -170,7 +114,7 @@ class StudioLayout:
             max=0.0,
             description="peak",
             bar_style="success",
-            style=_style(),
+            style=style(),
             layout=widgets.Layout(width="16em"),
         )
         self.meter.add_class("wavekit-meter")
@@ -182,49 +126,49 @@ class StudioLayout:
             value=2.0,
             step=0.1,
             description="duration (s)",
-            style=_style(),
+            style=style(),
             layout=widgets.Layout(width="12em"),
         )
         self.sample_rate = widgets.Dropdown(
             options=list(SAMPLE_RATES),
             value=44_100,
             description="rate (Hz)",
-            style=_style(),
+            style=style(),
             layout=widgets.Layout(width="12em"),
         )
         self.bits = widgets.Dropdown(
             options=list(BIT_DEPTH_OPTIONS),
             value=16,
             description="depth",
-            style=_style(),
+            style=style(),
             layout=widgets.Layout(width="11em"),
         )
         self.channels = widgets.Dropdown(
             options=list(CHANNEL_OPTIONS),
             value=1,
             description="channels",
-            style=_style(),
+            style=style(),
             layout=widgets.Layout(width="10em"),
         )
         self.fade_in = widgets.FloatText(
             value=5.0,
             step=1.0,
             description="fade in (ms)",
-            style=_style(),
+            style=style(),
             layout=widgets.Layout(width="11em"),
         )
         self.fade_out = widgets.FloatText(
             value=5.0,
             step=1.0,
             description="fade out (ms)",
-            style=_style(),
+            style=style(),
             layout=widgets.Layout(width="11em"),
         )
         self.dither = widgets.Checkbox(value=False, description="dither", indent=False)
         self.dither.layout.width = "6em"
         self.messages: dict[str, widgets.HTML] = {
             name: widgets.HTML()
-            for name in ("volume", "duration", "sample_rate", "bits", "channels", "fade")
+            for name in ("volume", "duration", "sample_rate", "bits", "channels", "fade", "noise")
         }
 
         self.audio = widgets.Audio(format="wav", autoplay=False, loop=False, controls=True)
@@ -239,7 +183,7 @@ class StudioLayout:
         self.status.add_class("wavekit-status")
 
         self.save_path = widgets.Text(
-            value="tone.wav", description="file", style=_style(), layout={"width": "22em"}
+            value="tone.wav", description="file", style=style(), layout={"width": "22em"}
         )
         self.save_button = widgets.Button(description="Save WAV", icon="save")
         self.save_message = widgets.HTML()
@@ -247,7 +191,7 @@ class StudioLayout:
         self.copy_button = widgets.Button(description="Copy spec", icon="copy")
         self.spec_text = widgets.Textarea(
             description="spec JSON",
-            style=_style(),
+            style=style(),
             layout=widgets.Layout(width="48em", height="14em", display="none"),
         )
         self.spec_hint = widgets.HTML()
@@ -270,6 +214,13 @@ class StudioLayout:
                 widgets.HBox([*self.preset_buttons.values(), self.random_button]),
                 self.partials_box,
                 widgets.HBox([self.add_button, self.partials_message]),
+                widgets.HBox(
+                    [
+                        self.noise_color,
+                        self.noise_amplitude,
+                        self.messages["noise"],
+                    ]
+                ),
                 widgets.HBox(
                     [
                         with_message(self.volume, "volume"),
@@ -319,13 +270,22 @@ class StudioLayout:
         self.add_button.disabled = len(self.rows) >= MAX_PARTIALS
         self.partials_box.children = [row.box for row in self.rows]
 
+    def _noise(self) -> Noise | None:
+        color = NOISE_COLORS.get(str(self.noise_color.value))
+        return None if color is None else Noise(color=color, amplitude=self._noise_amplitude)
+
     def _spec_from_controls(
         self,
     ) -> tuple[ToneSpec | None, list[tuple[widgets.HTML, FieldProblem]]]:
-        """Build the spec; on failure, each problem paired with the label next to its control."""
+        """Build the spec; on failure, each problem paired with the label next to its control.
+
+        Muted rows are left out; with every row muted the tone is the noise alone, or
+        silence (every partial at volume 0) when there is no noise either.
+        """
+        noise = self._noise()
         active = [row for row in self.rows if not row.mute.value]
-        silent = not active
-        rows = active or self.rows
+        silent = not active and noise is None
+        rows = self.rows if silent else active
         duration = float(self.duration.value)
         fields = {
             "volume": self.messages["volume"],
@@ -335,6 +295,7 @@ class StudioLayout:
             "number_of_channels": self.messages["channels"],
             "fade_in": self.messages["fade"],
             "fade_out": self.messages["fade"],
+            "noise": self.messages["noise"],
         }
         if duration > MAX_STUDIO_SECONDS:
             problem = FieldProblem(
@@ -354,6 +315,7 @@ class StudioLayout:
                 fade_in=self.fade_in.value / 1000,
                 fade_out=self.fade_out.value / 1000,
                 dither=self.dither.value,
+                noise=noise,
             )
         except InvalidSpecError as exc:
             located = []

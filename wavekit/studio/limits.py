@@ -6,12 +6,13 @@ same numbers without importing ipywidgets.
 
 from __future__ import annotations
 
-from wavekit.audio.spec import BitDepth
+from wavekit.audio.spec import BitDepth, NoiseColor, SweepKind, Waveform
 
 __all__ = [
     "AMPLITUDE_STEP",
     "BIT_DEPTH_OPTIONS",
     "CHANNEL_OPTIONS",
+    "DEFAULT_NOISE_AMPLITUDE",
     "DEFAULT_VOLUME_DB",
     "LOUD_DB",
     "MAX_FREQ",
@@ -20,8 +21,15 @@ __all__ = [
     "MAX_STUDIO_SECONDS",
     "MIN_FREQ",
     "MIN_VOLUME_DB",
+    "NOISE_COLORS",
+    "NOISE_OFF",
+    "NOISE_OPTIONS",
     "SAMPLE_RATES",
+    "STEADY",
+    "SWEEP_KINDS",
+    "SWEEP_OPTIONS",
     "VOLUME_STEP_DB",
+    "WAVEFORM_OPTIONS",
 ]
 
 MIN_FREQ = 20.0
@@ -47,3 +55,28 @@ BIT_DEPTH_OPTIONS: tuple[tuple[str, BitDepth], ...] = (
     ("32-bit float", "float32"),
 )
 CHANNEL_OPTIONS = (("mono", 1), ("stereo", 2), *((str(n), n) for n in range(3, 9)))
+WAVEFORM_OPTIONS: tuple[tuple[str, Waveform], ...] = (
+    ("sine", "sine"),
+    ("square", "square"),
+    ("triangle", "triangle"),
+    ("sawtooth", "sawtooth"),
+)
+"""Each partial row's wave (band-limited: the exact harmonics below Nyquist)."""
+STEADY = "steady"
+"""The sweep choice of a partial that keeps its frequency (a dropdown cannot hold None)."""
+SWEEP_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("steady", STEADY),
+    ("log sweep", "log"),
+    ("linear sweep", "linear"),
+)
+SWEEP_KINDS: dict[str, SweepKind] = {"log": "log", "linear": "linear"}
+NOISE_OFF = "none"
+NOISE_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("no noise", NOISE_OFF),
+    ("white", "white"),
+    ("pink", "pink"),
+    ("brown", "brown"),
+)
+NOISE_COLORS: dict[str, NoiseColor] = {"white": "white", "pink": "pink", "brown": "brown"}
+DEFAULT_NOISE_AMPLITUDE = 0.5
+"""Where the noise slider starts: the power of a sine partial of amplitude 0.5."""

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from wavekit.audio.measure import Peak, strongest_frequencies, to_dbfs
-from wavekit.audio.spec import ToneSpec
+from wavekit.audio.spec import Partial, ToneSpec
 from wavekit.studio.music import beat_rates, format_hz
 
-__all__ = ["Rendered", "StudioReading", "measure_rendered", "summary_line"]
+__all__ = ["Rendered", "StudioReading", "describe_partial", "measure_rendered", "summary_line"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def measure_rendered(rendered: Rendered) -> StudioReading:
     """
     spec = rendered.spec
     strongest = strongest_frequencies(
-        rendered.signal[:, 0], spec.sample_rate, count=len(spec.frequencies)
+        rendered.signal[:, 0], spec.sample_rate, count=max(1, len(spec.frequencies))
     )
     return StudioReading(
         spec=spec,
@@ -75,8 +75,16 @@ def measure_rendered(rendered: Rendered) -> StudioReading:
     )
 
 
+def describe_partial(partial: Partial) -> str:
+    """``"440 Hz"``, ``"440 Hz square"``, ``"20 → 20000 Hz log sweep"``."""
+    if partial.freq_end is not None:
+        return f"{format_hz(partial.freq)} → {format_hz(partial.freq_end)} Hz {partial.sweep} sweep"
+    wave = "" if partial.waveform == "sine" else f" {partial.waveform}"
+    return f"{format_hz(partial.freq)} Hz{wave}"
+
+
 def summary_line(rendered: Rendered) -> str:
-    """The status line after a render: partials, beats, size and render time.
+    """The status line after a render: partials, noise, beats, size and render time.
 
     Parameters
     ----------
@@ -89,15 +97,22 @@ def summary_line(rendered: Rendered) -> str:
         Plain text, parts joined by ``" · "``.
     """
     spec = rendered.spec
-    freqs = [p.freq for p in spec.frequencies]
-    parts = [
-        f"{len(freqs)} partial{'s' * (len(freqs) != 1)}: "
-        + ", ".join(format_hz(f) for f in freqs)
-        + " Hz"
-    ]
+    count = len(spec.frequencies)
+    parts = []
+    if count:
+        plain = all(p.waveform == "sine" and not p.is_sweep for p in spec.frequencies)
+        described = (
+            ", ".join(format_hz(p.freq) for p in spec.frequencies) + " Hz"
+            if plain
+            else ", ".join(describe_partial(p) for p in spec.frequencies)
+        )
+        parts.append(f"{count} partial{'s' * (count != 1)}: {described}")
+    if spec.noise is not None:
+        parts.append(f"{spec.noise.color} noise at {spec.noise.amplitude:g}")
     if spec.volume == 0:
         parts.append("all muted (silence)")
-    if beats := beat_rates(freqs):
+    steady = [p.freq for p in spec.frequencies if not p.is_sweep]
+    if beats := beat_rates(steady):
         parts.append("beats " + ", ".join(f"{b:g}" for b in beats) + " Hz")
     parts.append(f"{len(rendered.wav):,} bytes")
     parts.append(f"rendered in {rendered.seconds * 1000:.1f} ms")
