@@ -85,7 +85,6 @@ def test_a_seed_client_downloads_a_20_s_stereo_24_bit_file(
     fields = dict(re.findall(r"^(.+?):\s+(\S+)$", stat, re.MULTILINE))
     assert int(fields["Samples read"]) == 2 * 20 * 44_100
     assert float(fields["Maximum amplitude"]) == pytest.approx(0.5, abs=0.01)
-    assert 435 < int(fields["Rough   frequency"]) < 450  # zero crossings of the beat
 
     # download-once: the same client asking again is told, with 410
     again = client.deliver(requested, 0)
@@ -205,6 +204,7 @@ def test_parallel_clients_racing_for_one_file_get_it_once(live_server: LiveServe
         assert len(files) == 1, (trial, results)
         assert sf.info(io.BytesIO(files[0])).frames == 44_100
         assert [r.status_code for r in refused] == [410] * (racers - 1)
+        assert [r.offset_num for r in refused] == [0] * (racers - 1)  # not one part leaked
         assert all(r.body["error"] == "gone" for r in refused)
 
 

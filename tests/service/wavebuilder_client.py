@@ -31,10 +31,12 @@ class Requested:
 class DeliveryRefusedError(Exception):
     """The delivery function answered something other than in progress or ready."""
 
-    def __init__(self, status_code: int, body: Any) -> None:
-        super().__init__(f"{status_code}: {body}")
+    def __init__(self, status_code: int, body: Any, offset_num: int = 0) -> None:
+        super().__init__(f"{status_code} at offset_num {offset_num}: {body}")
         self.status_code = status_code
         self.body = body
+        self.offset_num = offset_num
+        """The part asked for: as many parts had been received before."""
 
 
 def wav_specs(
@@ -101,12 +103,12 @@ class WaveBuilderClient:
             response = self.deliver(requested, offset_num)
             answer = response.json()
             if response.status_code != 200:
-                raise DeliveryRefusedError(response.status_code, answer)
+                raise DeliveryRefusedError(response.status_code, answer, offset_num)
             if answer["status"] == "in_progress":
                 time.sleep(poll_s)
                 continue
             if answer["status"] != "ready":
-                raise DeliveryRefusedError(response.status_code, answer)
+                raise DeliveryRefusedError(response.status_code, answer, offset_num)
             buffers.append(base64.b64decode(answer["file"]))
             if answer["isLast"]:
                 return b"".join(buffers)
