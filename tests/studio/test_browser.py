@@ -3,7 +3,8 @@
 Starts JupyterLab on 127.0.0.1 in a temporary copy of the notebook, runs it, drags the
 second partial's frequency slider and checks what the browser holds: the audio
 element's source changes to a WAV whose FFT shows the new frequency (the one the typed
-entry displays), and the plot images change; then play and stop drive the element.
+entry displays), and the plot images change; choosing "square" in the first row's wave
+dropdown brings its odd harmonics; then play and stop drive the element.
 Screenshots (``tone_studio_start.png`` is the README's picture) and the server log go to
 ``artifacts/``.
 """
@@ -74,6 +75,12 @@ def eventually(probe: Callable[[], T | None], timeout: float, what: str) -> T:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(0.1)
+
+
+def strongest(wav: bytes, count: int) -> list[float]:
+    """The ``count`` strongest frequencies, strongest first."""
+    signal, rate = sf.read(io.BytesIO(wav), always_2d=True)
+    return [p.freq for p in strongest_frequencies(signal[:, 0], rate, count, floor_db=-50)]
 
 
 def frequencies(wav: bytes) -> list[float]:
@@ -165,6 +172,21 @@ def drive_the_studio(page: Any, url: str) -> None:
         assert after[0] != before[0]
 
     page.locator(".wavekit-studio").screenshot(path=str(ARTIFACTS / "tone_studio_moved.png"))
+
+    # The first row's wave dropdown: a square brings odd harmonics (3 x 440, 5 x 440 Hz).
+    before_square = source(page, ".wavekit-audio")
+    assert before_square is not None
+    page.locator(".wavekit-waveform-choice select").first.select_option("square")
+
+    def square_arrived() -> bytes | None:
+        now = source(page, ".wavekit-audio")
+        return now[1] if now and now[1] != before_square[1] else None
+
+    square = eventually(square_arrived, 30, "audio with a square first partial")
+    found = strongest(square, 4)
+    assert found[:2] == pytest.approx([440.0, new_freq], abs=0.05)
+    assert found[2:] == pytest.approx([1320.0, 2200.0], abs=0.05)
+    assert "440 Hz square" in page.locator(".wavekit-status").inner_text()
 
     # Play and stop drive the browser's audio element.
     audio = page.locator(".wavekit-audio")
