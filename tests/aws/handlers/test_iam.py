@@ -77,6 +77,7 @@ def enforced(
     secret = setup.client("secretsmanager").create_secret(Name="wk-admin", SecretString=TOKEN)[
         "ARN"
     ]
+    salt = setup.client("secretsmanager").create_secret(Name="wk-salt", SecretString="salt")["ARN"]
     function_arn = _refresh_function(setup, monkeypatch)
     setup.client("s3").create_bucket(Bucket="wkl-results")
     setup.client("athena").create_work_group(
@@ -89,6 +90,7 @@ def enforced(
     setup.client("glue").create_database(DatabaseInput={"Name": "wavekit_test"})
     for name, value in {
         "WAVEKIT_ADMIN_TOKEN_SECRET": secret,
+        "WAVEKIT_CLIENT_ID_SALT_SECRET": salt,
         "WAVEKIT_REFRESH_FUNCTION": "wk-refresh",
         "WAVEKIT_GLUE_DATABASE": "wavekit_test",
         "WAVEKIT_ATHENA_WORKGROUP": "wavekit-test",
@@ -99,6 +101,7 @@ def enforced(
         stack,
         {
             "AdminTokenSecret": (secret, secret),
+            "ClientIdSaltSecret": (salt, salt),
             "RefreshFunction": ("wk-refresh", function_arn),
             "ResultsBucket": ("wkl-results", "arn:aws:s3:::wkl-results"),
             "AthenaWorkGroup": (
