@@ -24,8 +24,17 @@ from wavekit.errors import MissingExtraError
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from wavekit.audio.spec import ToneSpec
+
 PARTITION_COLUMN = "dt"
 PARTITION_FORMAT = "%Y-%m-%d"
+SORT_KEYS = (("route", "ascending"), ("ts", "ascending"))
+"""The order of rows in every lake file: a board reads one route's events (POST /waves,
+or the downloads), so they sit together and DuckDB skips whole vectors of the others;
+within a route, by time, so ``ts`` delta-encodes to a few bits per event."""
+COMPACT_GRACE = dt.timedelta(hours=1)
+"""A day is compacted once it ended this long ago: late events (buffered across
+midnight, flushed a few seconds later) have landed by then."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +49,18 @@ class RequestEvent:
     the creating ``POST`` (``athena/leaderboard_specs.sql``).
 
     ``bits_per_sample`` is 32 for both 32-bit integer and 32-bit float output.
+
+    Added later (null on older events; the schema only grows):
+
+    - ``download_claim``: on a successful download event, true if this request took the
+      job's one download claim (the ``/download`` 303, or the chunk request that claimed
+      it), false for the rest (later chunks, re-reads). The specs board counts claims
+      instead of distinct request ids; where it is null it falls back to those.
+    - ``waveforms``: each partial's waveform, parallel to ``frequencies``; null when every
+      partial is a sine (as on every event before waveforms existed).
+    - ``sweep_ends``: each partial's ``freq_end`` (null for a fixed partial), parallel to
+      ``frequencies``; null when no partial sweeps. ``frequencies`` holds a sweep's start.
+    - ``noise``: the noise colour mixed in, or null.
     """
 
     route: str
@@ -61,6 +82,10 @@ class RequestEvent:
     error_code: str | None = None
     region: str = "local"
     cold_start: bool = False
+    download_claim: bool | None = None
+    waveforms: list[str] | None = None
+    sweep_ends: list[float | None] | None = None
+    noise: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,6 +111,10 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "error_code",
     "region",
     "cold_start",
+    "download_claim",
+    "waveforms",
+    "sweep_ends",
+    "noise",
 )
 """Column order of the contract (``docs/design.md`` §5)."""
 
@@ -123,14 +152,50 @@ def arrow_schema() -> pa.Schema:
             ("error_code", pa.string()),
             ("region", pa.string()),
             ("cold_start", pa.bool_()),
+            ("download_claim", pa.bool_()),
+            ("waveforms", pa.list_(pa.string())),
+            ("sweep_ends", pa.list_(pa.float64())),
+            ("noise", pa.string()),
         ]
     )
 
 
+def tone_fields(spec: ToneSpec | None) -> dict[str, Any]:
+    """The tone columns of a request's event from its spec (all null without one).
+
+    ``waveforms``, ``sweep_ends`` and ``noise`` stay null for what every older event was
+    (sines, no sweep, no noise), so the boards' common case reads almost nothing more.
+    """
+    if spec is None:
+        return {}
+    partials = spec.frequencies
+    waveforms = [p.waveform for p in partials]
+    sweep_ends = [p.freq_end for p in partials]
+    return {
+        "frequencies": [p.freq for p in partials],
+        "duration_s": spec.duration,
+        "sample_rate": spec.sample_rate,
+        "bits_per_sample": 32 if spec.bits_per_sample == "float32" else spec.bits_per_sample,
+        "channels": spec.number_of_channels,
+        "volume": spec.volume,
+        "waveforms": None if all(w == "sine" for w in waveforms) else waveforms,
+        "sweep_ends": None if all(e is None for e in sweep_ends) else sweep_ends,
+        "noise": spec.noise.color if spec.noise is not None else None,
+    }
+
+
 def events_table(events: Iterable[RequestEvent]) -> pa.Table:
-    """Events as an Arrow table with the contract schema."""
+    """Events as an Arrow table with the contract schema.
+
+    Built column by column from the attributes: a dict per event (``to_record``, which
+    deep-copies) and ``from_pylist`` cost 30-80 us an event, held the GIL in the service's
+    flush thread and were a quarter of a ``POST /waves`` (ADR 0007); this is ~3 us.
+    """
     pa = _pyarrow()
-    return pa.Table.from_pylist([e.to_record() for e in events], schema=arrow_schema())
+    rows = list(events)
+    schema = arrow_schema()
+    columns = [pa.array([getattr(e, f.name) for e in rows], type=f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def partition_dir(lake: str | os.PathLike[str], day: dt.date) -> Path:
@@ -161,12 +226,85 @@ def write_lake_partitions(
         day = dt.date(1970, 1, 1) + dt.timedelta(days=day_number)
         directory = partition_dir(lake, day)
         directory.mkdir(parents=True, exist_ok=True)
-        target = directory / f"{basename}.parquet"
-        temporary = directory / f".{basename}.parquet.tmp"
-        pa.parquet.write_table(part, temporary, compression="zstd")
-        os.replace(temporary, target)
-        written.append(target)
+        written.append(_write_file(part, directory / f"{basename}.parquet"))
     return written
+
+
+def _write_file(table: pa.Table, target: Path) -> Path:
+    """One lake file in the lake's layout (:data:`SORT_KEYS`), written whole (atomic rename).
+
+    ``ts`` is delta-encoded (dictionary encoding gave up on it and stored 8 bytes a row,
+    the costliest column a board reads); every other column keeps dictionary encoding.
+    """
+    pa = _pyarrow()
+    table = table.sort_by(list(SORT_KEYS))
+    temporary = target.with_name(f".{target.stem}.parquet.tmp")
+    pa.parquet.write_table(
+        table,
+        temporary,
+        compression="zstd",
+        use_dictionary=[name for name in table.column_names if name != "ts"],
+        column_encoding={"ts": "DELTA_BINARY_PACKED"},
+        sorting_columns=[
+            pa.parquet.SortingColumn(table.column_names.index(name)) for name, _ in SORT_KEYS
+        ],
+    )
+    os.replace(temporary, target)
+    return target
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """What :func:`compact_lake` did: days rewritten, files before and after, seconds."""
+
+    days: int
+    files_before: int
+    files_after: int
+    seconds: float
+
+
+def compact_lake(
+    lake: str | os.PathLike[str],
+    now: dt.datetime | None = None,
+    grace: dt.timedelta = COMPACT_GRACE,
+) -> Compaction:
+    """Merge each closed day's files into one (``compacted-<id>.parquet``), in the lake's layout.
+
+    A service's sink writes a small file every few seconds (17,000 a day at one flush
+    per 5 s); every query pays for each file it opens, so a closed day (one that ended
+    ``grace`` ago) is rewritten as one sorted file. Days with one file are left alone, so
+    running it again is cheap; a late file for a compacted day is merged next time.
+    The new file is in place before the old ones go: a reader listing the day in that
+    instant may count it twice, so run it where the queries run (the service does, just
+    before each leaderboard refresh). On AWS, Firehose's buffering (up to 128 MB or 15
+    minutes per file) plays this part.
+    """
+    import time
+
+    pa = _pyarrow()
+    started = time.perf_counter()
+    cutoff = (now or utc_now()) - grace
+    days = files_before = files_after = 0
+    for directory in sorted(Path(lake).glob(f"{PARTITION_COLUMN}=*")):
+        try:
+            day = dt.datetime.strptime(directory.name.split("=", 1)[1], PARTITION_FORMAT)
+        except ValueError:
+            continue
+        if day.replace(tzinfo=dt.UTC) + dt.timedelta(days=1) > cutoff:
+            continue
+        files = sorted(directory.glob("*.parquet"))
+        if len(files) < 2:
+            continue
+        table = pa.concat_tables(
+            [pa.parquet.read_table(f, schema=arrow_schema(), partitioning=None) for f in files]
+        )
+        _write_file(table, directory / f"compacted-{uuid.uuid4().hex}.parquet")
+        for old in files:
+            old.unlink()
+        days += 1
+        files_before += len(files)
+        files_after += 1
+    return Compaction(days, files_before, files_after, time.perf_counter() - started)
 
 
 def read_lake(lake: str | os.PathLike[str], days: Sequence[dt.date] | None = None) -> pa.Table:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wavekit.audio.spec import ToneSpec
 from wavekit.errors import PayloadTooLargeError
-from wavekit.events import RequestEvent
+from wavekit.events import RequestEvent, tone_fields
 from wavekit.service.api.context import ApiContext
 from wavekit.service.api.error_handlers import error_response
 from wavekit.service.security import pseudonymise_address
@@ -143,14 +143,8 @@ class RequestLogMiddleware:
                 or (scope.get("path_params") or {}).get("request_id"),
                 client_id=client_id_of(headers, scope),
                 origin=headers.get("origin"),
-                frequencies=[p.freq for p in spec.frequencies] if spec else None,
-                duration_s=spec.duration if spec else None,
-                sample_rate=spec.sample_rate if spec else None,
-                bits_per_sample=(32 if spec.bits_per_sample == "float32" else spec.bits_per_sample)
-                if spec
-                else None,
-                channels=spec.number_of_channels if spec else None,
-                volume=spec.volume if spec else None,
+                **tone_fields(spec),
+                download_claim=state.get("download_claim"),
                 bytes_out=sent,
                 error_code=state.get("error_code") or (f"http_{status}" if status >= 400 else None),
                 region=self.context.settings.region,
