@@ -4,6 +4,9 @@
 -- s3://my-bucket/events/) before submitting; locally this file defines the same columns
 -- over <lake>/dt=*/*.parquet. The tone columns (frequencies .. volume) hold the spec on
 -- POST /waves and on downloads of a known request (older download events have none).
+-- Added later, null on older events (the schema only grows): download_claim (true on the
+-- download that claimed its request), waveforms and sweep_ends (parallel to frequencies;
+-- null when all sines / no sweep), noise (the colour mixed in).
 CREATE EXTERNAL TABLE IF NOT EXISTS events (
     event_id string,
     ts timestamp,
@@ -23,7 +26,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS events (
     bytes_out bigint,
     error_code string,
     region string,
-    cold_start boolean
+    cold_start boolean,
+    download_claim boolean,
+    waveforms array<string>,
+    sweep_ends array<double>,
+    noise string
 )
 PARTITIONED BY (dt string)
 STORED AS PARQUET

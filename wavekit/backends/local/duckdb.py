@@ -2,8 +2,9 @@
 
 The DDL (``athena/table_events.sql``) becomes a DuckDB view over
 ``<lake>/dt=*/*.parquet`` with hive partitioning (``dt`` kept as text, as in Athena),
-each column cast to the DDL's type; the views are transpiled and created; every query
-runs in a UTC session with profiling on, so results report the bytes and files read.
+each column cast to the DDL's type; files written before a column was added read it as
+null (``union_by_name``; the schema only grows); the views are transpiled and created;
+every query runs in a UTC session with profiling on, so results report the bytes and files read.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ def _duckdb() -> Any:
 
 
 def _column(name: str, found: str | None, wanted: str) -> str:
-    """A column as the DDL types it, cast only where the files differ.
+    """A column as the DDL types it, cast only where the files differ (null if none has it).
 
     The files' ``timestamp(ms, UTC)`` reads as TIMESTAMPTZ; in our UTC session it behaves
     exactly like Athena's ``timestamp`` (UTC wall time), and leaving it uncast keeps
     DuckDB's filter pushdown on ``ts`` (a cast per row cost a third of a leaderboard).
     """
+    if found is None:  # a column added to the contract after every file was written
+        return f'CAST(NULL AS {wanted}) AS "{name}"'
     if found == wanted or (wanted == "TIMESTAMP" and found == "TIMESTAMP WITH TIME ZONE"):
         return f'"{name}"'
     return f'CAST("{name}" AS {wanted}) AS "{name}"'
@@ -105,7 +108,7 @@ class DuckDBWarehouse:
             )
             source = (
                 f"read_parquet('{self._glob()}', hive_partitioning = true, "
-                f"hive_types = {{{hive_types}}})"
+                f"union_by_name = true, hive_types = {{{hive_types}}})"
             )
             found = {
                 str(row[0]): str(row[1])
