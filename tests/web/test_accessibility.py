@@ -8,27 +8,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import soundfile as sf
 
 from tests.service.conftest import LiveServer
 from tests.web.conftest import (
     VIEWPORT,
     Browsed,
     Tone,
-    assert_wav_is,
     axe_violations,
     fill_form,
     open_page,
     screenshot,
     wait_done,
 )
+from wavekit import ToneSpec, to_bytes
 
 pytestmark = pytest.mark.browser
 
 CONTROLS = [
     ("textbox", "Frequency 1"),
     ("textbox", "Frequency 2"),
+    ("combobox", "Waveform 1"),
+    ("checkbox", "Sweep 2"),
     ("button", "Remove frequency 1"),
     ("button", "Add frequency"),
+    ("combobox", "Noise colour"),
     ("textbox", "Volume"),
     ("spinbutton", "Duration (seconds)"),
     ("spinbutton", "Sample rate (Hz)"),
@@ -46,6 +50,17 @@ def test_controls_have_names_and_errors_are_described(browsed: Browsed, api: Liv
     assert page.get_by_role("status").count() == 1
     assert page.get_by_role("main").count() == 1
     assert page.get_by_role("group", name="Frequencies").count() == 1
+    assert page.get_by_role("group", name="Noise").count() == 1
+    # The sweep's and the noise's own controls appear, named, once asked for.
+    page.get_by_role("checkbox", name="Sweep 1", exact=True).check()
+    page.get_by_role("combobox", name="Noise colour").select_option("brown")
+    for role, name in [
+        ("textbox", "Sweep end 1 (Hz)"),
+        ("combobox", "Sweep law 1"),
+        ("textbox", "Noise amplitude"),
+    ]:
+        assert page.get_by_role(role, name=name, exact=True).is_visible(), (role, name)
+    assert page.get_by_role("textbox", name="Sweep end 2 (Hz)", exact=True).count() == 0
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll("input, select, button")]
             .filter((el) => !el.labels?.length && !el.getAttribute("aria-label")
@@ -82,12 +97,14 @@ def test_keyboard_alone_designs_and_downloads_a_tone(
     page = open_page(browsed, api.url)
     keys = page.keyboard
     order = []
-    for _ in range(14):
+    for _ in range(19):
         keys.press("Tab")
         order.append(focused(page))
     assert order == [
         "nav-builder", "nav-leaderboards",  # the links to the site's two pages
-        "freq-0", "Remove frequency 1", "freq-1", "Remove frequency 2", "add-freq", "volume",
+        "freq-0", "wave-0", "sweep-0", "Remove frequency 1",
+        "freq-1", "wave-1", "sweep-1", "Remove frequency 2",
+        "add-freq", "noise-color", "volume",  # the noise amplitude shows once a colour is chosen
         "duration", "sample-rate", "bits", "channels", "use-chunks", "submit",
     ]  # fmt: skip
 
@@ -98,16 +115,35 @@ def test_keyboard_alone_designs_and_downloads_a_tone(
     keys.press("Control+A")
     keys.type("523.25")
     keys.press("Tab")
-    keys.press("Tab")
+    keys.type("sq")  # type-ahead picks "square"
+    for _ in range(3):  # past the sweep box and Remove
+        keys.press("Tab")
     keys.press("Control+A")
     keys.type("659.25")
+    keys.press("Tab")
+    keys.press("Tab")
+    assert focused(page) == "sweep-1"
+    keys.press("Space")  # sweep this one: its end and law appear, next in the tab order
+    keys.press("Tab")
+    assert focused(page) == "sweep-end-1"
+    keys.type("1320")
+    keys.press("Tab")
+    assert focused(page) == "sweep-law-1"  # log, the default
     keys.press("Tab")
     keys.press("Tab")
     assert focused(page) == "add-freq"
     keys.press("Space")  # a new row, with the focus in it
     assert focused(page) == "freq-2"
     keys.type("784")
-    for _ in range(4):
+    for _ in range(5):  # waveform, sweep, Remove, Add frequency, noise colour
+        keys.press("Tab")
+    assert focused(page) == "noise-color"
+    keys.type("p")  # pink
+    keys.press("Tab")
+    assert focused(page) == "noise-amplitude"
+    keys.press("Control+A")
+    keys.type("0.2")
+    for _ in range(2):
         keys.press("Tab")
     assert focused(page) == "duration"
     keys.press("Control+A")
@@ -133,11 +169,24 @@ def test_keyboard_alone_designs_and_downloads_a_tone(
         keys.press("Enter")
     wav = tmp_path / "keyboard.wav"
     download.value.save_as(wav)
-    tone = Tone(
-        ("523.25", "659.25", "784"), (523.25, 659.25, 784), duration="0.5", bits="24",
-        channels=2, chunks=True,
-    )  # fmt: skip
-    assert_wav_is(wav, tone)
+    # Exactly the file of the tone designed above (the library makes the same bytes).
+    designed = ToneSpec.parse(
+        {
+            "frequencies": [
+                {"freq": 523.25, "waveform": "square"},
+                {"freq": 659.25, "freq_end": 1320, "sweep": "log"},
+                784,
+            ],
+            "noise": {"color": "pink", "amplitude": 0.2},
+            "volume": 0.5,
+            "duration": 0.5,
+            "bits_per_sample": 24,
+            "number_of_channels": 2,
+        }
+    )
+    assert wav.read_bytes() == to_bytes(designed)
+    info = sf.info(str(wav))
+    assert (info.channels, info.subtype, info.frames) == (2, "PCM_24", 22_050)
     assert "in chunks" in page.inner_text("#status")
 
 
@@ -150,6 +199,19 @@ def test_axe_finds_no_violations(
         browsed = Browsed(context.new_page())
         page = open_page(browsed, api.url)
         assert axe_violations(page, axe_script) == [], "idle form"
+
+        page.get_by_label("Sweep 2", exact=True).check()
+        page.get_by_label("Noise colour").select_option("pink")
+        assert axe_violations(page, axe_script) == [], "sweep and noise controls shown"
+        page.get_by_label("Sweep end 2 (Hz)", exact=True).fill("30000")
+        page.get_by_label("Waveform 2", exact=True).select_option("square")
+        page.get_by_label("Noise amplitude").fill("3")
+        page.get_by_role("button", name="Make WAV").click()
+        assert wait_done(page) == "invalid"
+        assert axe_violations(page, axe_script) == [], "sweep and noise errors"
+        page.get_by_label("Sweep 2", exact=True).uncheck()
+        page.get_by_label("Waveform 2", exact=True).select_option("sine")
+        page.get_by_label("Noise colour").select_option("none")
 
         page.get_by_label("Channels").fill("12")
         page.get_by_label("Frequency 2", exact=True).fill("")

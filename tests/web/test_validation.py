@@ -152,6 +152,12 @@ BASE = {
     "number_of_channels": "1",
 }
 
+
+def swept(freq: str, end: str, law: str = "log", waveform: str = "sine") -> dict[str, Any]:
+    """A frequency row as the page reads it, with its sweep box ticked."""
+    return {"freq": freq, "waveform": waveform, "sweep": True, "sweep_end": end, "sweep_law": law}
+
+
 # (changes to BASE, the one field both must name; None = both accept)
 MIRROR: list[tuple[dict[str, Any], str | None]] = [
     ({"frequencies": ["22049.9"]}, None),
@@ -192,7 +198,33 @@ MIRROR: list[tuple[dict[str, Any], str | None]] = [
     ({"number_of_channels": "0"}, "number_of_channels"),
     ({"number_of_channels": "9"}, "number_of_channels"),
     ({"number_of_channels": "1.5"}, "number_of_channels"),
-]
+    # waveforms, sweeps and noise (rows as the page reads them)
+    ({"frequencies": [{"freq": "440", "waveform": "square"}, "C#5"]}, None),
+    ({"frequencies": [{"freq": "A2", "waveform": "sawtooth", "sweep": False}]}, None),
+    ({"frequencies": [{"freq": "0.7", "waveform": "triangle"}]}, None),
+    ({"frequencies": [{"freq": "0.5", "waveform": "square"}]}, "frequencies[0].freq"),
+    ({"frequencies": [{"freq": "0.5", "waveform": "sine"}]}, None),
+    ({"frequencies": [swept("20", "20000")]}, None),
+    ({"frequencies": [swept("1k", "C8", "linear")]}, "frequencies[0]"),  # "1k" is no frequency
+    ({"frequencies": [swept("1kHz", "C8", "linear")]}, None),
+    ({"frequencies": [swept("20", "22050")]}, "frequencies[0].freq_end"),
+    ({"frequencies": [swept("100", "4000")], "sample_rate": "8000"}, "frequencies[0].freq_end"),
+    ({"frequencies": [swept("440", "A4")]}, "frequencies[0].freq_end"),
+    ({"frequencies": [swept("440", "-5")]}, "frequencies[0].freq_end"),
+    ({"frequencies": [swept("440", "")]}, "frequencies[0]"),
+    ({"frequencies": [swept("440", "up")]}, "frequencies[0]"),
+    ({"frequencies": [{"freq": "440", "sweep": False, "sweep_end": "up"}]}, None),  # not sweeping
+    ({"frequencies": ["440", swept("440", "880", waveform="square")]}, "frequencies[1].waveform"),
+    ({"frequencies": [], "noise_color": "pink", "noise_amplitude": "0.5"}, None),
+    ({"frequencies": [], "noise_color": "none", "noise_amplitude": "0.5"}, "frequencies"),
+    ({"noise_color": "brown", "noise_amplitude": "1"}, None),
+    ({"noise_color": "white", "noise_amplitude": "0"}, None),
+    ({"noise_color": "white", "noise_amplitude": "1.5"}, "noise.amplitude"),
+    ({"noise_color": "white", "noise_amplitude": "-0.1"}, "noise.amplitude"),
+    ({"noise_color": "white", "noise_amplitude": "loud"}, "noise.amplitude"),
+    ({"noise_color": "pink", "noise_amplitude": ""}, "noise.amplitude"),
+    ({"noise_color": "none", "noise_amplitude": "loud"}, None),  # no colour: no noise at all
+]  # fmt: skip
 
 CHECK_IN_PAGE = """async (values) => {
   const m = await import("/validate.js");

@@ -20,6 +20,7 @@ const list = $("freq-list");
 const addButton = $("add-freq");
 const submitButton = $("submit");
 const chunksBox = $("use-chunks");
+const noiseColor = $("noise-color");
 const status = $("status");
 const progress = $("progress");
 const output = $("output");
@@ -45,29 +46,49 @@ let serverProblems = []; // the service's last 4xx detail, until the field is ed
 // -- frequency rows -----------------------------------------------------------------
 
 const rows = () => Array.from(list.children);
+const noiseChosen = () => noiseColor.value !== "none";
+
+// Each row's controls: [class, id prefix (`${prefix}-${row index}`), class of its label].
+// A control's messages go to the element `${id}-error` (the sweep checkbox has none).
+const ROW_CONTROLS = [
+  ["freq", "freq", "freq-label"],
+  ["wave", "wave", "wave-label"],
+  ["sweep", "sweep", "sweep-label"],
+  ["sweep-end", "sweep-end", "sweep-end-label"],
+  ["sweep-law", "sweep-law", "sweep-law-label"],
+];
 
 function renumber() {
   const all = rows();
   all.forEach((row, i) => {
-    const input = row.querySelector("input");
-    row.querySelector(".n").textContent = String(i + 1);
-    row.querySelector("label").htmlFor = input.id = `freq-${i}`;
-    row.querySelector(".error").id = `freq-${i}-error`;
-    input.setAttribute("aria-describedby", `freq-${i}-error frequencies-help`);
+    for (const n of row.querySelectorAll(".n")) n.textContent = String(i + 1);
+    for (const [name, prefix, label] of ROW_CONTROLS) {
+      const control = row.querySelector(`.${name}`);
+      control.id = `${prefix}-${i}`;
+      row.querySelector(`.${label}`).htmlFor = control.id;
+      const error = row.querySelector(`.${name}-error`);
+      if (error) error.id = `${control.id}-error`;
+      control.setAttribute("aria-describedby", error ? `${error.id} frequencies-help` : "frequencies-help");
+    }
     const remove = row.querySelector(".remove");
     remove.setAttribute("aria-label", `Remove frequency ${i + 1}`);
-    remove.disabled = all.length === 1;
+    remove.disabled = all.length === 1 && !noiseChosen(); // noise alone needs no partial
   });
   addButton.disabled = all.length >= LIMITS.maxFrequencies;
 }
 
+function showSweep(row) {
+  row.querySelector(".sweep-fields").hidden = !row.querySelector(".sweep").checked;
+}
+
 function addRow(value = "") {
   const row = $("freq-row").content.firstElementChild.cloneNode(true);
-  row.querySelector("input").value = value;
+  row.querySelector(".freq").value = value;
   row.querySelector(".remove").addEventListener("click", () => removeRow(row));
+  row.querySelector(".sweep").addEventListener("change", () => showSweep(row));
   list.append(row);
   renumber();
-  return row.querySelector("input");
+  return row.querySelector(".freq");
 }
 
 function removeRow(row) {
@@ -76,9 +97,14 @@ function removeRow(row) {
   row.remove();
   renumber();
   const next = rows()[Math.min(index, rows().length - 1)];
-  next.querySelector("input").focus();
+  (next ? next.querySelector(".freq") : addButton).focus();
   showProblems();
 }
+
+noiseColor.addEventListener("change", () => {
+  $("noise-amplitude-field").hidden = !noiseChosen();
+  renumber();
+});
 
 addButton.addEventListener("click", () => {
   addRow().focus();
@@ -89,7 +115,15 @@ addButton.addEventListener("click", () => {
 
 function readValues() {
   return {
-    frequencies: rows().map((row) => row.querySelector("input").value),
+    frequencies: rows().map((row) => ({
+      freq: row.querySelector(".freq").value,
+      waveform: row.querySelector(".wave").value,
+      sweep: row.querySelector(".sweep").checked,
+      sweep_end: row.querySelector(".sweep-end").value,
+      sweep_law: row.querySelector(".sweep-law").value,
+    })),
+    noise_color: noiseColor.value,
+    noise_amplitude: $("noise-amplitude").value,
     volume: $("volume").value,
     duration: $("duration").value,
     sample_rate: $("sample-rate").value,
@@ -98,10 +132,20 @@ function readValues() {
   };
 }
 
-/** The element whose error line shows a problem with `field`, or null (form-level). */
-function elementFor(field) {
-  const row = /^frequencies\[(\d+)\]/.exec(field);
-  if (row) return $(`freq-${row[1]}`) ?? $("frequencies");
+// The part of a partial the service names → the prefix of the row control that shows it.
+const PARTIAL_FIELDS = { waveform: "wave", freq_end: "sweep-end", sweep: "sweep-law" };
+
+/** The element whose error line shows a problem with `field`, or null (form-level).
+ * A sweep end that is not a frequency at all is named by its row ("frequencies[0]"),
+ * with a message that starts "freq_end:". */
+function elementFor(field, message = "") {
+  const row = /^frequencies\[(\d+)\](?:\.(\w+))?/.exec(field);
+  if (row) {
+    const part = row[2] ?? (message.startsWith("freq_end:") ? "freq_end" : "freq");
+    return $(`${PARTIAL_FIELDS[part] ?? "freq"}-${row[1]}`) ?? $(`freq-${row[1]}`) ?? $("frequencies");
+  }
+  if (field === "noise.amplitude") return $("noise-amplitude");
+  if (field.startsWith("noise")) return noiseColor;
   const id = FIELD_IDS[field.split(/[.[]/)[0]];
   return id ? $(id) : null;
 }
@@ -114,12 +158,12 @@ function showProblems() {
   for (const el of form.querySelectorAll(".error")) el.textContent = "";
   for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
   const touched = client.filter((p) => {
-    const el = elementFor(p.field);
+    const el = elementFor(p.field, p.message);
     return !el || isTouched(el);
   });
   const shown = [];
   for (const { field, message } of [...touched, ...serverProblems]) {
-    const el = elementFor(field);
+    const el = elementFor(field, message);
     const line = el ? $(`${el.id}-error`) : $("form-error");
     const text = el ? message : `${field}: ${message}`;
     if (line.textContent.includes(text)) continue;
@@ -137,7 +181,7 @@ function focusFirstProblem(shown) {
 
 form.addEventListener("input", (event) => {
   const el = event.target;
-  serverProblems = serverProblems.filter((p) => elementFor(p.field) !== el);
+  serverProblems = serverProblems.filter((p) => elementFor(p.field, p.message) !== el);
   showProblems();
 });
 // A field's messages appear once the user leaves it, except when focus goes to a button:

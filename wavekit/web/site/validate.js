@@ -10,6 +10,10 @@ export const LIMITS = Object.freeze({
   maxChannels: 8,
   bitDepths: ["8", "16", "24", "32", "float32"],
   fadeS: 0.005, // default fade-in and fade-out, each
+  waveforms: ["sine", "square", "triangle", "sawtooth"],
+  sweepLaws: ["log", "linear"],
+  noiseColors: ["white", "pink", "brown"],
+  maxHarmonics: 32768, // a band-limited wave needs freq >= nyquist / maxHarmonics
 });
 
 const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
@@ -38,23 +42,86 @@ export function parseFrequency(text) {
   return null;
 }
 
+const numberOrText = (text) => (isNumber(text) ? Number(text) : text.trim());
+
+// A frequency row: the text alone (a steady sine), or {freq, waveform, sweep, sweep_end, sweep_law}.
+const rowOf = (row) => (typeof row === "string" ? { freq: row } : row);
+const noiseOf = (values) => values.noise_color ?? "none";
+
+/** One partial of the JSON body: the bare frequency for a steady sine, else an object. */
+function partialOf(raw) {
+  const row = rowOf(raw);
+  const freq = numberOrText(row.freq ?? "");
+  const waveform = row.waveform ?? "sine";
+  if (waveform === "sine" && !row.sweep) return freq;
+  const partial = { freq };
+  if (waveform !== "sine") partial.waveform = waveform;
+  if (row.sweep) {
+    partial.freq_end = numberOrText(row.sweep_end ?? "");
+    partial.sweep = row.sweep_law ?? "log";
+  }
+  return partial;
+}
+
 /** The JSON body the form describes: numbers where the text is a number, else the text. */
 export function toSpec(values) {
-  const numberOrText = (text) => (isNumber(text) ? Number(text) : text.trim());
-  return {
-    frequencies: values.frequencies.map(numberOrText),
+  const spec = {
+    frequencies: values.frequencies.map(partialOf),
     volume: numberOrText(values.volume),
     duration: numberOrText(values.duration),
     sample_rate: numberOrText(values.sample_rate),
     bits_per_sample: numberOrText(values.bits_per_sample),
     number_of_channels: numberOrText(values.number_of_channels),
   };
+  if (noiseOf(values) !== "none")
+    spec.noise = { color: noiseOf(values), amplitude: numberOrText(values.noise_amplitude ?? "") };
+  return spec;
+}
+
+const NOT_A_FREQUENCY = "is not a frequency: use Hz (440, 1.5kHz), a note name (A4, C#5+15c) or midi:69";
+
+/** Problems of one frequency row, named as the service names them. The service checks in
+ * stages: texts first (a bad one is the row's only problem), then each number's own
+ * range, and only then limits between fields (Nyquist, a sweep's two ends, its wave). */
+function rowProblems(raw, i, nyquist, problem) {
+  const row = rowOf(raw);
+  const where = `frequencies[${i}]`;
+  const text = (row.freq ?? "").trim();
+  const waveform = row.waveform ?? "sine";
+  if (text === "") return problem(where, "enter a frequency");
+  const hz = parseFrequency(text);
+  if (hz === null || !Number.isFinite(hz)) return problem(where, `'${text}' ${NOT_A_FREQUENCY}`);
+  let end = null;
+  if (row.sweep) {
+    const endText = (row.sweep_end ?? "").trim();
+    if (endText === "") return problem(where, "freq_end: enter the frequency the sweep ends at");
+    end = parseFrequency(endText);
+    if (end === null || !Number.isFinite(end)) return problem(where, `freq_end: '${endText}' ${NOT_A_FREQUENCY}`);
+  }
+  if (!LIMITS.waveforms.includes(waveform)) return problem(`${where}.waveform`, `must be one of ${LIMITS.waveforms.join(", ")}`);
+  if (row.sweep && !LIMITS.sweepLaws.includes(row.sweep_law ?? "log")) return problem(`${where}.sweep`, "must be log or linear");
+  const before = problem.count();
+  if (hz <= 0) problem(`${where}.freq`, "must be greater than 0 Hz");
+  if (end !== null && end <= 0) problem(`${where}.freq_end`, "must be greater than 0 Hz");
+  if (problem.count() > before || nyquist === null) return;
+  const aboveNyquist = (value) => `${fmt(value)} Hz must be below the Nyquist frequency ${fmt(nyquist)} Hz (sample_rate/2)`;
+  if (hz >= nyquist) problem(`${where}.freq`, aboveNyquist(hz));
+  if (end !== null && end >= nyquist) problem(`${where}.freq_end`, aboveNyquist(end));
+  const lowest = nyquist / LIMITS.maxHarmonics;
+  if (waveform !== "sine" && hz < lowest)
+    problem(`${where}.freq`, `a band-limited ${waveform} needs at least ${fmt(lowest)} Hz at this sample rate (at most ${LIMITS.maxHarmonics} harmonics below Nyquist)`);
+  if (end !== null && end === hz) problem(`${where}.freq_end`, `must differ from freq (${fmt(hz)} Hz): a sweep needs two frequencies`);
+  if (end !== null && waveform !== "sine")
+    problem(`${where}.waveform`, `must be 'sine' for a sweep (got '${waveform}'): sweeps are band-limited sines`);
 }
 
 /** Problems [{field, message}] with the form's values (all strings); [] when it looks valid. */
 export function check(values, { maxDurationS }) {
   const problems = [];
-  const problem = (field, message) => problems.push({ field, message });
+  const problem = (field, message) => {
+    problems.push({ field, message });
+  };
+  problem.count = () => problems.length;
 
   const rateText = values.sample_rate.trim();
   const rate = Number(rateText);
@@ -65,17 +132,19 @@ export function check(values, { maxDurationS }) {
   const nyquist = problems.length ? null : rate / 2;
 
   const freqs = values.frequencies;
-  if (freqs.length < 1) problem("frequencies", "add at least one frequency");
+  const noise = noiseOf(values);
+  if (freqs.length < 1 && noise === "none") problem("frequencies", "add at least one frequency, or choose a noise");
   if (freqs.length > LIMITS.maxFrequencies) problem("frequencies", `at most ${LIMITS.maxFrequencies} frequencies`);
-  freqs.forEach((text, i) => {
-    if (text.trim() === "") return problem(`frequencies[${i}]`, "enter a frequency");
-    const hz = parseFrequency(text);
-    if (hz === null || !Number.isFinite(hz))
-      return problem(`frequencies[${i}]`, `'${text.trim()}' is not a frequency: use Hz (440, 1.5kHz), a note name (A4, C#5+15c) or midi:69`);
-    if (hz <= 0) return problem(`frequencies[${i}].freq`, "must be greater than 0 Hz");
-    if (nyquist !== null && hz >= nyquist)
-      problem(`frequencies[${i}].freq`, `${fmt(hz)} Hz must be below the Nyquist frequency ${fmt(nyquist)} Hz (sample_rate/2)`);
-  });
+  freqs.forEach((row, i) => rowProblems(row, i, nyquist, problem));
+
+  if (noise !== "none") {
+    const amplitude = (values.noise_amplitude ?? "").trim();
+    if (!LIMITS.noiseColors.includes(noise)) problem("noise.color", "must be white, pink or brown");
+    if (amplitude === "") problem("noise.amplitude", "enter a noise amplitude from 0 to 1");
+    else if (!isNumber(amplitude)) problem("noise.amplitude", `must be a number from 0 to 1 (got ${amplitude})`);
+    else if (Number(amplitude) < 0 || Number(amplitude) > 1)
+      problem("noise.amplitude", `must be between 0 and 1 (got ${amplitude})`);
+  }
 
   const volume = values.volume.trim();
   let m;
