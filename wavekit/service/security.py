@@ -13,6 +13,7 @@ salt a pseudonym cannot be turned back into an address by hashing the IPv4 space
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -71,9 +72,14 @@ def client_id_salt(settings: Settings) -> bytes:
     return load_or_create_key(settings.data_dir / CLIENT_ID_SALT_FILE)
 
 
+@functools.lru_cache(maxsize=4096)
 def pseudonymise_address(salt: bytes, address: str) -> str:
     """``ip-`` and 12 hex characters of HMAC-SHA256(salt, address): stable per address
-    and salt, and not reversible without the salt."""
+    and salt, and not reversible without the salt.
+
+    Cached: every request without ``X-Client-Id`` needs it twice (route and request-log
+    event), and an HMAC costs ~4 us against ~0.2 us for a hit (measured, load average 10).
+    """
     digest = hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
     return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX_CHARS]
 
