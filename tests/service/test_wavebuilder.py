@@ -230,6 +230,33 @@ def _race(
     return results
 
 
+def test_the_documented_body_accepts_both_shapes_and_says_text_is_fine(tmp_path: Path) -> None:
+    """The request body in /openapi.json (the route reads it itself): both content types,
+    and its JSON schema, references resolved, accepts the seed's shapes."""
+    import jsonschema
+
+    from wavekit.service import api
+    from wavekit.settings import Settings
+
+    runtime = Runtime.local(Settings(data_dir=tmp_path, worker_threads=0))
+    try:
+        document = api.create_app(runtime).openapi()
+    finally:
+        runtime.close()
+    body = document["paths"][MAIN]["post"]["requestBody"]
+    assert set(body["content"]) == {"application/json", "text/plain"}
+    schema = {**body["content"]["application/json"]["schema"], **document}
+    validator = jsonschema.Draft202012Validator(schema)
+    # partials as objects: ToneSpec's documented schema lists only those (the model also
+    # takes numbers and note names, which its JSON schema does not say)
+    partials: list[Any] = [{"freq": 440}, {"freq": 445}]
+    nested = wav_specs(partials, 2.0, number_of_channels=2, bits_per_sample=24)
+    validator.validate(nested)
+    validator.validate({**nested["wav_data"], **nested["wav_spec"]})
+    assert not validator.is_valid(wav_specs([440], 2.0, bits_per_sample=12))
+    assert not validator.is_valid({"wav_spec": {"sample_rate": 8000}})  # no wav_data
+
+
 # -- the OpenAPI contract (called by test_openapi.py) ---------------------------------------
 
 WAVEBUILDER_CONTRACT: dict[tuple[str, str], set[int]] = {

@@ -40,7 +40,7 @@ class DeliveryRefusedError(Exception):
 
 
 def wav_specs(
-    frequencies: list[float],
+    frequencies: list[Any],
     duration: float,
     *,
     volume: float = 0.5,
