@@ -124,6 +124,8 @@ def _read_json(raw: bytes) -> Any:
             value = json.loads(value)
     except ValueError as exc:  # includes UnicodeDecodeError
         raise _malformed() from exc
+    except RecursionError:  # valid JSON, but deeper than the parser's stack ("[[[[...")
+        raise InvalidSpecError.single("body", "nests too deeply to be a tone spec") from None
     return value
 
 
@@ -233,7 +235,7 @@ def wavebuilder_delivery(
         if service.get(request_id).status is JobStatus.DOWNLOADING:  # in words of this API
             raise JobGoneError(
                 "another client is downloading this file (files download once; the client "
-                "that asked for offset_num=0 first reads the rest)"
+                "that first asked for a chunk of the ready file reads the rest)"
             ) from None
         raise
     request.state.spec = ToneSpec.parse(job.spec_json)  # a download carries its spec
