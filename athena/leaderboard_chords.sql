@@ -1,8 +1,8 @@
 -- Top chords: accepted tone requests (POST /waves, 2xx) per chord, the sorted set of
--- distinct frequencies (two or more; shorter lists are dropped while reading). bytes =
--- audio bytes implied
--- by the specs. Ranked by :metric ('requests' or 'bytes'); ties share a rank, so a board
--- may list more than :n rows. Window [:start_ts, :end_ts); the previous period
+-- distinct frequencies (two or more; shorter lists are dropped while reading), whatever
+-- each partial's waveform; a spec with a sweep holds no fixed chord and is left out.
+-- bytes = audio bytes implied by the specs. Ranked by :metric ('requests' or 'bytes');
+-- ties share a rank, so a board may list more than :n rows. Window [:start_ts, :end_ts); the previous period
 -- [:prev_start_ts, :start_ts) has the same length and gives prev_value and rank_change.
 WITH tones AS (
     SELECT r.ts, r.frequencies, r.audio_bytes
@@ -11,6 +11,7 @@ WITH tones AS (
       AND r.ts >= CAST(:prev_start_ts AS timestamp)
       AND r.ts < CAST(:end_ts AS timestamp)
       AND r.is_tone_request
+      AND r.sweep_ends IS NULL
       AND cardinality(r.frequencies) >= 2
 ),
 -- Group by the frequency list as sent first: there are few distinct lists, so sorting and

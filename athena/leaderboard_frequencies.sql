@@ -1,7 +1,9 @@
 -- Top frequencies: accepted tone requests (POST /waves, 2xx) containing each frequency;
--- a chord counts once for each of its distinct frequencies. bytes = audio bytes implied
--- by the specs. Ranked by :metric ('requests' or 'bytes'); ties share a rank, so a board
--- may list more than :n rows. Window [:start_ts, :end_ts); the previous period
+-- a chord counts once for each of its distinct frequencies, a square or other waveform at its
+-- fundamental. A spec with a sweep holds no fixed pitch and is left out (so is noise alone,
+-- which has no frequencies); the usage report tone_kinds counts sweeps and noise.
+-- bytes = audio bytes implied by the specs. Ranked by :metric ('requests' or 'bytes');
+-- ties share a rank, so a board may list more than :n rows. Window [:start_ts, :end_ts); the previous period
 -- [:prev_start_ts, :start_ts) has the same length and gives prev_value and rank_change.
 WITH tones AS (
     SELECT r.ts, r.frequencies, r.audio_bytes
@@ -10,6 +12,7 @@ WITH tones AS (
       AND r.ts >= CAST(:prev_start_ts AS timestamp)
       AND r.ts < CAST(:end_ts AS timestamp)
       AND r.is_tone_request
+      AND r.sweep_ends IS NULL
 ),
 -- Group by the frequency list as sent first: there are few distinct lists, so
 -- deduplicating and unnesting them afterwards is cheap (per event it dominated the query;

@@ -1,21 +1,30 @@
 -- Most-downloaded specs: tones whose download (GET .../download or .../chunks/...) succeeded,
--- grouped by the spec downloaded. Download events carry that spec in their tone columns;
--- older ones (logged before downloads carried it) have none and take the spec of the
--- POST /waves that created them, joined on request_id. Blobs live at most two days, so
--- that request is looked up from :lookback_dt (three days before the previous period);
--- when the window holds no older download, the look-up has nothing to find.
--- requests = downloaded request_ids (each counted once per period, however many chunks);
--- bytes = bytes_out of the download events. Ranked by :metric ('requests' or 'bytes'); ties
--- share a rank. Window [:start_ts, :end_ts); the previous period [:prev_start_ts, :start_ts)
--- gives prev_value and rank_change. Unlike the other boards, downloads are read in one
--- part, ts included: split into whole days and edge days, the board was no faster (the
--- per-request count below dominates) and had one more scan.
+-- grouped by the spec downloaded: frequencies, waveforms, sweep_ends, noise, duration_s,
+-- sample_rate, bits_per_sample, channels, volume. A spec is the same whatever order its
+-- frequencies were listed in: the list is sorted, unless waveforms or sweep_ends run
+-- parallel to it (then it is kept as sent).
+-- requests = downloaded requests, each counted once per period: the download event that
+-- claimed it (download_claim, true on exactly one event per request: download-once) counts;
+-- older download events (no download_claim, or no spec) count their distinct request ids
+-- instead. bytes = bytes_out of every download event, chunks included.
+-- Older downloads without a spec take the spec of the POST /waves that created them, joined
+-- on request_id; blobs live at most two days, so that request is looked up from
+-- :lookback_dt (three days before the previous period); with no such downloads in the
+-- window, the look-up has nothing to find.
+-- Ranked by :metric ('requests' or 'bytes'); ties share a rank. Window [:start_ts,
+-- :end_ts); the previous period [:prev_start_ts, :start_ts) gives prev_value and rank_change.
 WITH downloads AS (
     SELECT
         r.ts >= CAST(:start_ts AS timestamp) AS current,
-        r.request_id,
+        coalesce(r.download_claim AND r.duration_s IS NOT NULL, false) AS claims_it,
+        CASE
+            WHEN r.download_claim IS NULL OR r.duration_s IS NULL THEN r.request_id
+        END AS older_request,
         r.bytes_out,
         r.frequencies,
+        r.waveforms,
+        r.sweep_ends,
+        r.noise,
         r.duration_s,
         r.sample_rate,
         r.bits_per_sample,
@@ -28,11 +37,37 @@ WITH downloads AS (
       AND r.is_download
       AND r.request_id IS NOT NULL
 ),
+-- One row per spec and period, plus one per older request: claims need no request id, so
+-- the common case groups by the spec alone (a distinct count of random request ids was
+-- half of this board's time).
+per_key AS (
+    SELECT
+        frequencies,
+        waveforms,
+        sweep_ends,
+        noise,
+        duration_s,
+        sample_rate,
+        bits_per_sample,
+        channels,
+        volume,
+        current,
+        older_request,
+        count_if(claims_it) AS claims,
+        CAST(sum(bytes_out) AS bigint) AS bytes
+    FROM downloads
+    GROUP BY
+        frequencies, waveforms, sweep_ends, noise, duration_s, sample_rate, bits_per_sample,
+        channels, volume, current, older_request
+),
 -- The spec of each older download's request (an idempotent retry logs a request twice).
 older_tones AS (
     SELECT
         r.request_id,
         arbitrary(r.frequencies) AS frequencies,
+        arbitrary(r.waveforms) AS waveforms,
+        arbitrary(r.sweep_ends) AS sweep_ends,
+        arbitrary(r.noise) AS noise,
         arbitrary(r.duration_s) AS duration_s,
         arbitrary(r.sample_rate) AS sample_rate,
         arbitrary(r.bits_per_sample) AS bits_per_sample,
@@ -42,97 +77,58 @@ older_tones AS (
     WHERE r.dt BETWEEN :lookback_dt AND :end_dt
       AND r.ts < CAST(:end_ts AS timestamp)
       AND r.is_tone_request
-      AND r.request_id IN (SELECT request_id FROM downloads WHERE duration_s IS NULL)
+      AND r.request_id IN (
+          SELECT older_request FROM per_key WHERE duration_s IS NULL
+      )
     GROUP BY r.request_id
 ),
 specified AS (
     SELECT
-        current,
-        request_id,
-        bytes_out,
-        frequencies,
-        duration_s,
-        sample_rate,
-        bits_per_sample,
-        channels,
-        volume
-    FROM downloads
+        frequencies, waveforms, sweep_ends, noise, duration_s, sample_rate, bits_per_sample,
+        channels, volume, current, older_request, claims, bytes
+    FROM per_key
     WHERE duration_s IS NOT NULL
     UNION ALL
     SELECT
-        d.current,
-        d.request_id,
-        d.bytes_out,
-        t.frequencies,
-        t.duration_s,
-        t.sample_rate,
-        t.bits_per_sample,
-        t.channels,
-        t.volume
-    FROM downloads AS d
-    JOIN older_tones AS t ON d.request_id = t.request_id
-    WHERE d.duration_s IS NULL
-),
--- One row per downloaded request (and spec): a request counts once, however many chunks.
--- This exact count of distinct request ids (random UUID text, read and hashed) is about
--- half of the board's time; the other boards need no such step.
-per_request AS (
-    SELECT
-        frequencies,
-        duration_s,
-        sample_rate,
-        bits_per_sample,
-        channels,
-        volume,
-        count_if(current) AS downloads,
-        CAST(sum(CASE WHEN current THEN bytes_out ELSE 0 END) AS bigint) AS bytes,
-        count_if(NOT current) AS prev_downloads,
-        CAST(sum(CASE WHEN current THEN 0 ELSE bytes_out END) AS bigint) AS prev_bytes
-    FROM specified
-    GROUP BY request_id, frequencies, duration_s, sample_rate, bits_per_sample, channels, volume
-),
--- Group by the frequency list as sent first; sorting the few distinct lists afterwards is
--- cheap (a spec is the same whatever order its frequencies were listed in).
-per_list AS (
-    SELECT
-        frequencies,
-        duration_s,
-        sample_rate,
-        bits_per_sample,
-        channels,
-        volume,
-        count_if(downloads > 0) AS requests,
-        CAST(sum(bytes) AS bigint) AS bytes,
-        count_if(prev_downloads > 0) AS prev_requests,
-        CAST(sum(prev_bytes) AS bigint) AS prev_bytes
-    FROM per_request
-    GROUP BY frequencies, duration_s, sample_rate, bits_per_sample, channels, volume
+        t.frequencies, t.waveforms, t.sweep_ends, t.noise, t.duration_s, t.sample_rate,
+        t.bits_per_sample, t.channels, t.volume, k.current, k.older_request, k.claims, k.bytes
+    FROM per_key AS k
+    JOIN older_tones AS t ON k.older_request = t.request_id
+    WHERE k.duration_s IS NULL
 ),
 totals AS (
     SELECT
-        array_sort(frequencies) AS frequencies,
+        CASE
+            WHEN waveforms IS NULL AND sweep_ends IS NULL THEN array_sort(frequencies)
+            ELSE frequencies
+        END AS frequencies,
+        waveforms,
+        sweep_ends,
+        noise,
         duration_s,
         sample_rate,
         bits_per_sample,
         channels,
         volume,
-        CAST(sum(requests) AS bigint) AS requests,
-        CAST(sum(bytes) AS bigint) AS bytes,
-        CAST(sum(prev_requests) AS bigint) AS prev_requests,
-        CAST(sum(prev_bytes) AS bigint) AS prev_bytes
-    FROM per_list
-    GROUP BY array_sort(frequencies), duration_s, sample_rate, bits_per_sample, channels, volume
+        CAST(sum(CASE WHEN current THEN claims ELSE 0 END) AS bigint)
+            + count(DISTINCT CASE WHEN current THEN older_request END) AS requests,
+        CAST(sum(CASE WHEN current THEN bytes ELSE 0 END) AS bigint) AS bytes,
+        CAST(sum(CASE WHEN current THEN 0 ELSE claims END) AS bigint)
+            + count(DISTINCT CASE WHEN current THEN NULL ELSE older_request END)
+            AS prev_requests,
+        CAST(sum(CASE WHEN current THEN 0 ELSE bytes END) AS bigint) AS prev_bytes
+    FROM specified
+    GROUP BY
+        CASE
+            WHEN waveforms IS NULL AND sweep_ends IS NULL THEN array_sort(frequencies)
+            ELSE frequencies
+        END,
+        waveforms, sweep_ends, noise, duration_s, sample_rate, bits_per_sample, channels,
+        volume
 ),
 scored AS (
     SELECT
-        frequencies,
-        duration_s,
-        sample_rate,
-        bits_per_sample,
-        channels,
-        volume,
-        requests,
-        bytes,
+        totals.*,
         CASE WHEN :metric = 'bytes' THEN bytes ELSE requests END AS value,
         CASE WHEN :metric = 'bytes' THEN prev_bytes ELSE prev_requests END AS prev_value
     FROM totals
@@ -143,20 +139,16 @@ ranked AS (
     WHERE value > 0
 ),
 previous AS (
-    SELECT
-        frequencies,
-        duration_s,
-        sample_rate,
-        bits_per_sample,
-        channels,
-        volume,
-        rank() OVER (ORDER BY prev_value DESC) AS prev_rank
+    SELECT scored.*, rank() OVER (ORDER BY prev_value DESC) AS prev_rank
     FROM scored
     WHERE prev_value > 0
 )
 SELECT
     c.rank,
     c.frequencies,
+    c.waveforms,
+    c.sweep_ends,
+    c.noise,
     c.duration_s,
     c.sample_rate,
     c.bits_per_sample,
@@ -171,6 +163,9 @@ SELECT
 FROM ranked AS c
 LEFT JOIN previous AS p
     ON c.frequencies = p.frequencies
+    AND c.waveforms IS NOT DISTINCT FROM p.waveforms
+    AND c.sweep_ends IS NOT DISTINCT FROM p.sweep_ends
+    AND c.noise IS NOT DISTINCT FROM p.noise
     AND c.duration_s = p.duration_s
     AND c.sample_rate = p.sample_rate
     AND c.bits_per_sample = p.bits_per_sample
@@ -178,4 +173,5 @@ LEFT JOIN previous AS p
     AND c.volume = p.volume
 WHERE c.rank <= :n
 ORDER BY
-    c.rank, c.frequencies, c.duration_s, c.sample_rate, c.bits_per_sample, c.channels, c.volume
+    c.rank, c.frequencies, c.waveforms, c.sweep_ends, c.noise, c.duration_s, c.sample_rate,
+    c.bits_per_sample, c.channels, c.volume

@@ -253,6 +253,12 @@ def _write_file(table: pa.Table, target: Path) -> Path:
     return target
 
 
+def _has_every_column(path: Path) -> bool:
+    """Whether a lake file has every column of the contract (older ones lack newer ones)."""
+    pa = _pyarrow()
+    return set(pa.parquet.read_schema(path).names) >= set(EVENT_COLUMNS)
+
+
 @dataclass(frozen=True)
 class Compaction:
     """What :func:`compact_lake` did: days rewritten, files before and after, seconds."""
@@ -272,8 +278,9 @@ def compact_lake(
 
     A service's sink writes a small file every few seconds (17,000 a day at one flush
     per 5 s); every query pays for each file it opens, so a closed day (one that ended
-    ``grace`` ago) is rewritten as one sorted file. Days with one file are left alone, so
-    running it again is cheap; a late file for a compacted day is merged next time.
+    ``grace`` ago) is rewritten as one sorted file, with every column of the contract
+    (a day written before a column existed gets it, as nulls). Days with one such file
+    are left alone, so running it again is cheap; a late file is merged next time.
     The new file is in place before the old ones go: a reader listing the day in that
     instant may count it twice, so run it where the queries run (the service does, just
     before each leaderboard refresh). On AWS, Firehose's buffering (up to 128 MB or 15
@@ -293,7 +300,7 @@ def compact_lake(
         if day.replace(tzinfo=dt.UTC) + dt.timedelta(days=1) > cutoff:
             continue
         files = sorted(directory.glob("*.parquet"))
-        if len(files) < 2:
+        if not files or (len(files) == 1 and _has_every_column(files[0])):
             continue
         table = pa.concat_tables(
             [pa.parquet.read_table(f, schema=arrow_schema(), partitioning=None) for f in files]

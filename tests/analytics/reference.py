@@ -18,6 +18,7 @@ from wavekit.events import read_lake
 
 DOWNLOAD = re.compile(r"^\S+ /waves/.+/(download|chunks/.+)$")
 SPEC_COLUMNS = ["duration_s", "sample_rate", "bits_per_sample", "channels", "volume"]
+KIND_COLUMNS = ["waveforms", "sweep_ends", "noise"]
 
 
 def load_events(lake: Any) -> pd.DataFrame:
@@ -41,8 +42,26 @@ def enrich(frame: pd.DataFrame) -> pd.DataFrame:
     frame["chord"] = [
         None if f is None else tuple(sorted({float(x) for x in f})) for f in frame["frequencies"]
     ]
+    for column in ("download_claim", "waveforms", "sweep_ends", "noise"):
+        if column not in frame:  # a lake written before the column existed
+            frame[column] = None
+
+    def as_tuple(values: Any) -> Any:
+        return None if values is None else tuple(None if v is None else v for v in values)
+
+    frame["waveforms"] = [as_tuple(w) for w in frame["waveforms"]]
+    frame["sweep_ends"] = [
+        None if e is None else tuple(None if v is None or pd.isna(v) else float(v) for v in e)
+        for e in frame["sweep_ends"]
+    ]
+    # A spec's frequencies are sorted unless waveforms or sweep ends run parallel to them.
     frame["spec_frequencies"] = [
-        None if f is None else tuple(sorted(float(x) for x in f)) for f in frame["frequencies"]
+        None if f is None else tuple(float(x) for x in (f if keep else sorted(f)))
+        for f, keep in zip(
+            frame["frequencies"],
+            frame["waveforms"].notna() | frame["sweep_ends"].notna(),
+            strict=True,
+        )
     ]
 
     def audio(row: Any) -> float:
@@ -69,12 +88,19 @@ def _board_rows(
     if kind == "specs":
         # A download's spec: the one its event carries; older events carry none, and take
         # the spec of the POST /waves that created the request.
-        spec = ["spec_frequencies", *SPEC_COLUMNS]
-        tones = frame[frame["is_tone_request"]][["request_id", *spec]].drop_duplicates()
+        spec = ["spec_frequencies", *KIND_COLUMNS, *SPEC_COLUMNS]
+        tones = frame[frame["is_tone_request"]][["request_id", *spec]].drop_duplicates(
+            subset=["request_id"]
+        )
         downloads = scoped[scoped["is_download"] & scoped["request_id"].notna()].copy()
         downloads["current"] = downloads["ts"] >= pd.Timestamp(start)
         carried = downloads["duration_s"].notna()
-        measures = ["request_id", "current", "bytes_out"]
+        # A claim (one flagged event per request) counts the request; an event without the
+        # flag (older) or without a spec counts its request id, once per period.
+        flagged = downloads["download_claim"].notna() & carried
+        downloads["claim"] = flagged & downloads["download_claim"].fillna(False).astype(bool)
+        downloads["older_request"] = downloads["request_id"].where(~flagged)
+        measures = ["request_id", "older_request", "claim", "current", "bytes_out"]
         joined = pd.concat(
             [
                 downloads.loc[carried, [*measures, *spec]],
@@ -83,17 +109,28 @@ def _board_rows(
         )
         keys = spec
         rows = []
-        for key, group in joined.groupby(keys, dropna=False):
+        # Group on plain tuples: pandas would turn null keys into NaN and ints into floats.
+        joined["key"] = [
+            tuple(None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in k)
+            for k in zip(*(joined[c] for c in keys), strict=True)
+        ]
+        for key, group in joined.groupby("key", sort=False):
             cur, prev = group[group["current"]], group[~group["current"]]
             rows.append(
-                (*key, cur["request_id"].nunique(), int(cur["bytes_out"].sum()),
-                 prev["request_id"].nunique(), int(prev["bytes_out"].sum()))
+                (*key, int(cur["claim"].sum()) + cur["older_request"].nunique(),
+                 int(cur["bytes_out"].sum()),
+                 int(prev["claim"].sum()) + prev["older_request"].nunique(),
+                 int(prev["bytes_out"].sum()))
             )  # fmt: skip
-        columns = ["frequencies", *SPEC_COLUMNS]
-        return pd.DataFrame(
-            rows, columns=[*columns, "requests", "bytes", "prev_requests", "prev_bytes"]
+        columns = ["frequencies", *KIND_COLUMNS, *SPEC_COLUMNS]
+        return pd.DataFrame(  # object: keep None and ints as they are
+            rows,
+            columns=[*columns, "requests", "bytes", "prev_requests", "prev_bytes"],
+            dtype=object,
         ), columns
     tones = scoped[scoped["is_tone_request"]].assign(current=current)
+    if kind in ("frequencies", "chords"):  # fixed pitches: a spec with a sweep has none
+        tones = tones[tones["sweep_ends"].isna()]
     if kind == "frequencies":
         tones = tones.explode("chord").rename(columns={"chord": "frequency"})
         key = "frequency"
@@ -173,7 +210,10 @@ def _key(row: Any, keys: list[str]) -> list[Any]:
 
 
 def _sortable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+    """SQL's ascending order: nulls last (Athena and DuckDB alike)."""
+    if value is None:
+        return (1,)
+    return (0, tuple(value) if isinstance(value, list) else value)
 
 
 # --- usage ------------------------------------------------------------------------------

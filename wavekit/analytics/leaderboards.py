@@ -37,7 +37,7 @@ from wavekit.sqlcatalog import ParamValue
 if TYPE_CHECKING:
     import pandas as pd
 
-ARRAY_KEYS = frozenset({"chord", "frequencies"})
+ARRAY_KEYS = frozenset({"chord", "frequencies", "sweep_ends", "waveforms"})
 
 USAGE_QUERIES: tuple[str, ...] = (
     "summary",
@@ -77,12 +77,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _parse_array_text(text: str) -> Any:
-    """Athena returns arrays as text (``[440.0, 445.0]``); turn those back into lists."""
+def _parse_array_text(text: str, column: str = "frequencies") -> Any:
+    """Athena returns arrays as text (``[440.0, null]``, ``[square, sine]``); back to lists."""
     if len(text) >= 2 and text[0] == "[" and text[-1] == "]":
-        inner = text[1:-1].strip()
+        parts = [part.strip() for part in text[1:-1].split(",")] if text[1:-1].strip() else []
+        if column == "waveforms":
+            return parts
         try:
-            return [float(part) for part in inner.split(",")] if inner else []
+            return [None if part == "null" else float(part) for part in parts]
         except ValueError:
             return text
     return text
@@ -139,7 +141,7 @@ def compute_leaderboard(
         entry = {column: _plain(record.get(column)) for column in columns}
         for column in ARRAY_KEYS.intersection(spec.key_columns):
             if isinstance(entry[column], str):
-                entry[column] = _parse_array_text(entry[column])
+                entry[column] = _parse_array_text(entry[column], column)
         for column in ENTRY_COLUMNS:
             entry[column] = _integral(entry[column])
         entries.append(entry)

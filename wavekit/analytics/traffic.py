@@ -97,6 +97,9 @@ class _Catalog:
     """The tone specs and clients traffic is drawn from (fixed by the seed)."""
 
     frequencies: Any  # pa.ListArray, one list per spec
+    waveforms: Any  # pa.ListArray of strings (null: all sines)
+    sweep_ends: Any  # pa.ListArray of doubles (null: no sweep)
+    noise: Any  # pa.StringArray (null: none)
     duration_s: np.ndarray
     sample_rate: np.ndarray
     bits: np.ndarray
@@ -119,8 +122,31 @@ def _catalog(rng: np.random.Generator, specs: int, clients: int) -> _Catalog:
 
     sizes = rng.choice([1, 2, 3, 4], size=specs, p=[0.5, 0.2, 0.2, 0.1])
     values = note_order[rng.choice(len(note_order), size=int(sizes.sum()), p=note_p)]
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
-    frequencies = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values))
+    # Issue 14's kinds: a spec in 20 is a log sweep (20 Hz .. 20 kHz, or an octave from a
+    # note), one in 50 is noise alone; of the rest, one in five has a non-sine partial and
+    # one in ten has noise mixed in. Rare enough that the popular specs stay sines.
+    kind = rng.choice(3, size=specs, p=[0.93, 0.05, 0.02])  # tone, sweep, noise alone
+    sizes = np.where(kind == 0, sizes, np.where(kind == 1, 1, 0))
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
+    values = values[: int(sizes.sum())]
+    wave_names = np.array(["sine", "square", "triangle", "sawtooth"])
+    waves = wave_names[rng.choice(4, size=len(values), p=[0.55, 0.25, 0.1, 0.1])]
+    shaped = (kind == 0) & (rng.random(specs) < 0.2)
+    waveforms, sweep_ends, frequency_lists = [], [], []
+    for index in range(specs):
+        own = slice(starts[index], starts[index + 1])
+        freqs = [float(f) for f in values[own]]
+        if kind[index] == 1 and rng.random() < 0.6:
+            freqs, ends = [20.0], [20_000.0]
+        else:
+            ends = [2.0 * f for f in freqs]
+        frequency_lists.append(freqs)
+        sweep_ends.append(ends if kind[index] == 1 else None)
+        shapes = [str(w) for w in waves[own]] if shaped[index] else []
+        waveforms.append(shapes if any(w != "sine" for w in shapes) else None)
+    frequencies = pa.array(frequency_lists, pa.list_(pa.float64()))
+    colours = np.array(["white", "pink", "brown"])[rng.choice(3, size=specs, p=[0.3, 0.5, 0.2])]
+    noisy = (kind == 2) | ((kind == 0) & (rng.random(specs) < 0.1))
 
     duration = rng.choice([0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0], size=specs,
                           p=[0.1, 0.25, 0.2, 0.15, 0.12, 0.1, 0.05, 0.03])  # fmt: skip
@@ -134,6 +160,15 @@ def _catalog(rng: np.random.Generator, specs: int, clients: int) -> _Catalog:
     names = np.char.add("client-", np.char.zfill(np.arange(1, clients + 1).astype(str), 5))
     return _Catalog(
         frequencies=frequencies,
+        waveforms=pa.array(waveforms, pa.list_(pa.string())),
+        sweep_ends=pa.array(  # below Nyquist at the spec's own rate
+            [
+                None if e is None else [min(x, 0.45 * float(r)) for x in e]
+                for e, r in zip(sweep_ends, rate, strict=True)
+            ],
+            pa.list_(pa.float64()),
+        ),
+        noise=pa.array([str(c) if n else None for c, n in zip(colours, noisy, strict=True)]),
         duration_s=duration,
         sample_rate=rate.astype(np.int32),
         bits=bits.astype(np.int32),
@@ -195,6 +230,9 @@ def _spec_columns(catalog: _Catalog, spec: pa.Array) -> dict[str, Any]:
     }
     return {
         "frequencies": catalog.frequencies.take(spec),
+        "waveforms": catalog.waveforms.take(spec),
+        "sweep_ends": catalog.sweep_ends.take(spec),
+        "noise": catalog.noise.take(spec),
         **{name: pa.array(values).take(spec) for name, values in columns.items()},
     }
 
@@ -303,6 +341,8 @@ def traffic_table(
                 "origin": _strings(ORIGINS, origin_idx[parent]),
                 "bytes_out": np.where(ok, body, 90),
                 "error_code": _strings((None, "expired"), (~ok).astype(np.int32)),
+                # one download per request here, so each claims it (older ones: unknown)
+                "download_claim": pa.array(np.ones(n_download, dtype=bool), mask=~carried),
             },
             n_download,
         )
@@ -347,6 +387,12 @@ def traffic_table(
     table = table.set_column(17, "region", pa.array(np.full(count, REGION), pa.string()))
     table = table.set_column(18, "cold_start", pa.array(cold))
     return table.sort_by("ts")
+
+
+def pa_timestamp(moment: dt.datetime) -> pa.Scalar:
+    """An aware datetime as an Arrow scalar of the events' ``ts`` type."""
+    pa = _pyarrow()
+    return pa.scalar(int(moment.timestamp() * 1000), pa.timestamp("ms", tz="UTC"))
 
 
 def _day_weights(rng: np.random.Generator, first: dt.datetime, days: int) -> np.ndarray:
@@ -419,11 +465,12 @@ def generate_traffic(
     per_day = rng.multinomial(events, _day_weights(rng, start, days))
     files = 0
     Path(out).mkdir(parents=True, exist_ok=True)
+    late: list[pa.Table] = []  # events after midnight (downloads, polls): the next day's
+    pc = _pyarrow().compute
     for index, count in enumerate(per_day):
-        if count == 0:
-            continue
         day_start = start + dt.timedelta(days=index)
-        parts = -(-int(count) // batch_events)
+        day_end = pa_timestamp(day_start + dt.timedelta(days=1))
+        parts = max(1, -(-int(count) // batch_events))
         bounds = [int(count) * i // parts for i in range(parts + 1)]
         for part in range(parts):
             table = traffic_table(
@@ -434,6 +481,12 @@ def generate_traffic(
                 catalog,
                 specs_since=specs_on_downloads_since,
             )
+            if late:  # a day's events in one file per batch, as a compacted lake has them
+                table = _pyarrow().concat_tables([*late, table])
+            after = pc.greater_equal(table["ts"], day_end)
+            late = [table.filter(after)]
             name = f"traffic-{seed}-{index:05d}" + (f"-{part:03d}" if parts > 1 else "")
-            files += len(write_lake_partitions(table, out, basename=name))
+            files += len(write_lake_partitions(table.filter(pc.invert(after)), out, name))
+    if late and late[0].num_rows:
+        files += len(write_lake_partitions(late[0], out, f"traffic-{seed}-late"))
     return TrafficSummary(events, files, start, end, time.perf_counter() - started)

@@ -159,6 +159,9 @@ KINDS: dict[str, tuple[str, ...]] = {
     "clients": ("client_id",),
     "specs": (
         "frequencies",
+        "waveforms",
+        "sweep_ends",
+        "noise",
         "duration_s",
         "sample_rate",
         "bits_per_sample",

@@ -98,6 +98,24 @@ class DuckDBWarehouse:
     def _has_files(self) -> bool:
         return any(self.lake.glob("dt=*/*.parquet"))
 
+    def _union(self) -> str:
+        """``union_by_name`` only when the first file lacks a column of the contract.
+
+        DuckDB takes the columns from the first file of the glob (the oldest day); files
+        written before a column was added lack it. Matching by name costs a footer read
+        of every file in every query, so it is used only on such a lake;
+        :func:`wavekit.events.compact_lake` rewrites old days with every column.
+        """
+        first = min(self.lake.glob("dt=*/*.parquet"), key=lambda p: (p.parent.name, p.name))
+        path = str(first).replace("'", "''")
+        names = {
+            str(row[0])
+            for row in self._con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet('{path}')"
+            ).fetchall()
+        }
+        return "" if names >= {name for name, _ in self.table.columns} else "union_by_name = true, "
+
     def _create_table_view(self) -> None:
         definition: TableDefinition = self.table
         types = definition.duckdb_types()
@@ -108,7 +126,7 @@ class DuckDBWarehouse:
             )
             source = (
                 f"read_parquet('{self._glob()}', hive_partitioning = true, "
-                f"union_by_name = true, hive_types = {{{hive_types}}})"
+                f"{self._union()}hive_types = {{{hive_types}}})"
             )
             found = {
                 str(row[0]): str(row[1])
