@@ -14,7 +14,7 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,6 +23,9 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.signal import find_peaks, periodogram
 
 from tests.service.conftest import LiveServer
@@ -142,6 +145,8 @@ def test_bad_input_gets_a_4xx_naming_the_field_and_the_limit(live_server: LiveSe
         422,
         "wav_data.duration",
     )
+    missing = {"wav_data": {"duration": 1}}
+    assert post(url, json=missing).json()["detail"][0]["field"] == "wav_data.frequencies"
     unknown = wav_specs([440], 1.0)
     unknown["wav_spec"]["bit_depth"] = 16
     assert post(url, json=unknown).json()["detail"][0] == {
@@ -255,6 +260,74 @@ def test_the_documented_body_accepts_both_shapes_and_says_text_is_fine(tmp_path:
     validator.validate({**nested["wav_data"], **nested["wav_spec"]})
     assert not validator.is_valid(wav_specs([440], 2.0, bits_per_sample=12))
     assert not validator.is_valid({"wav_spec": {"sample_rate": 8000}})  # no wav_data
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+nested_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "wav_data": json_values
+        | st.fixed_dictionaries(
+            {}, optional=dict.fromkeys(("volume", "duration", "frequencies"), json_values)
+        ),
+        "wav_spec": json_values
+        | st.fixed_dictionaries(
+            {},
+            optional=dict.fromkeys(
+                ("sample_rate", "number_of_channels", "bits_per_sample"), json_values
+            ),
+        ),
+        "duration": json_values,
+    },
+)
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    from wavekit.service import api
+    from wavekit.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("wb-fuzz"),
+        worker_threads=0,
+        max_duration_s=0.5,
+        rate_limit_per_s=100_000,
+        rate_limit_burst=100_000,
+    )
+    runtime = Runtime.local(settings)
+    with TestClient(api.create_app(runtime), raise_server_exceptions=False) as client:
+        yield client
+    runtime.close()
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=json_values | nested_like | st.binary(max_size=100),
+    content_type=st.sampled_from(["text/plain", "application/json", "text/plain;charset=UTF-8"]),
+)
+def test_random_bodies_get_a_4xx_naming_the_field(
+    in_process: TestClient, body: object, content_type: str
+) -> None:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = in_process.post(MAIN, content=content, headers={"content-type": content_type})
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        payload = response.json()
+        assert payload["error"] in {"invalid_spec", "malformed_json"}, payload
+        assert payload["detail"], payload
+        assert all(problem["field"] and problem["message"] for problem in payload["detail"])
 
 
 # -- the OpenAPI contract (called by test_openapi.py) ---------------------------------------

@@ -130,13 +130,18 @@ def _read_json(raw: bytes) -> Any:
 
 
 def _flatten(body: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """The flat spec, and for each field that came nested the part it came from."""
+    """The flat spec, and where to name each field in errors: its part when it came
+    nested, or (for a nested body) the part it belongs in when it is missing."""
     if not isinstance(body, dict):
         raise InvalidSpecError.single(
             "body", "must be a JSON object: the tone spec, flat or as wav_data / wav_spec"
         )
     flat = {key: value for key, value in body.items() if key not in NESTED_PARTS}
     origin: dict[str, str] = {}
+    if any(part in body for part in NESTED_PARTS):
+        origin = {
+            name: part for part, names in NESTED_PARTS.items() for name in names if name not in flat
+        }
     for part in NESTED_PARTS:
         if part not in body:
             continue
