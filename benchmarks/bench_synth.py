@@ -14,13 +14,19 @@ synth 60 ...`` makes it. Goals (issue 14; DESIGN.md §6):
   (peak RSS under 100 MB), each in a fresh process.
 
 The cases are timed round-robin (one run of each per round, median over rounds), so a
-busy machine slows every case alike instead of skewing one ratio.
+busy machine slows every case alike instead of skewing one ratio. Each run's CPU time
+(user + system, this process plus its children: SoX runs as a child) is recorded too:
+on a machine busier than its cores, wall time mostly measures waiting for a core, and
+the CPU ratios are the steadier comparison of the work each tool does.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import math
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -100,9 +106,22 @@ print(time.perf_counter() - t, base, hwm_kib())
 """
 
 
-def round_robin(
-    runs: dict[str, Callable[[], object]], rounds: int, tmp: Path
-) -> tuple[dict[str, float], dict[str, float]]:
+@dataclass(frozen=True)
+class Timings:
+    """Seconds per run name: wall-clock median and best, CPU-time median."""
+
+    median: dict[str, float]
+    best: dict[str, float]
+    cpu: dict[str, float]
+
+
+def cpu_seconds() -> float:
+    """User + system time of this process and its finished children (SoX), to the µs."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def round_robin(runs: dict[str, Callable[[], object]], rounds: int, tmp: Path) -> Timings:
     """Median and best seconds of each run, timed one of each per round after a warm-up.
 
     Every run writes a new file: the files of the previous round are deleted, untimed,
@@ -114,15 +133,20 @@ def round_robin(
     for run in runs.values():
         run()  # warm-up: imports, caches, page faults
     times: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
             for old in tmp.glob("*.wav"):
                 old.unlink()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), cpu_seconds()
             run()
             times[name].append(time.perf_counter() - started)
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    return medians, {name: min(values) for name, values in times.items()}
+            cpu[name].append(cpu_seconds() - cpu_started)
+    return Timings(
+        median={name: statistics.median(values) for name, values in times.items()},
+        best={name: min(values) for name, values in times.items()},
+        cpu={name: statistics.median(values) for name, values in cpu.items()},
+    )
 
 
 def sox_command(sox: str, target: Path, synth_args: list[str]) -> list[str]:
@@ -154,20 +178,26 @@ def bench_minute(tmp: Path, rounds: int) -> None:
         if sox and case.sox:
             command = sox_command(sox, tmp / "s.wav", case.sox)
             runs[f"sox {case.name}"] = lambda c=command: subprocess.run(c, check=True)
-    medians, best = round_robin(runs, rounds, tmp)
-
-    print(f"60 s 44.1 kHz stereo 16-bit ({samples:,} samples), {rounds} rounds: median (best)")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    timed = round_robin(runs, rounds, tmp)
+    medians, best, cpu = timed.median, timed.best, timed.cpu
+    print(
+        f"60 s 44.1 kHz stereo 16-bit ({samples:,} samples), {rounds} rounds:"
+        " wall median (best), CPU median"
+    )
     for name, value in medians.items():
         rate = samples / value / 1e6
         print(
-            f"  {name:28s} {value * 1e3:7.1f} ms ({best[name] * 1e3:6.1f})  {rate:6.1f} M samples/s"
+            f"  {name:28s} {value * 1e3:7.1f} ms ({best[name] * 1e3:6.1f})"
+            f"  CPU {cpu[name] * 1e3:6.1f} ms  {rate:6.1f} M samples/s"
         )
-    print("ratios: median (best)")
+    print("ratios: wall median (best) [CPU median]")
 
     def ratio(numerator: str, denominator: str) -> str:
+        cpu_ratio = cpu[numerator] / cpu[denominator] if cpu[denominator] > 0 else math.nan
         return (
             f"{medians[numerator] / medians[denominator]:6.2f}×"
-            f" ({best[numerator] / best[denominator]:5.2f}×)"
+            f" ({best[numerator] / best[denominator]:5.2f}×) [{cpu_ratio:5.2f}×]"
         )
 
     sine_name = f"wavekit {CASES[0].name}"
@@ -214,6 +244,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bench_minute(Path(tmp), args.rounds)
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if not args.no_long:
             bench_hour(Path(tmp))
 
