@@ -5,7 +5,7 @@
 -- ties share a rank, so a board may list more than :n rows. Window [:start_ts, :end_ts); the previous period
 -- [:prev_start_ts, :start_ts) has the same length and gives prev_value and rank_change.
 WITH tones AS (
-    SELECT r.ts, r.frequencies, r.audio_bytes
+    SELECT r.ts, r.spec_hash, r.frequencies, r.audio_bytes
     FROM requests_enriched AS r
     WHERE r.dt BETWEEN :prev_start_dt AND :end_dt
       AND r.ts >= CAST(:prev_start_ts AS timestamp)
@@ -14,11 +14,12 @@ WITH tones AS (
       AND r.sweep_ends IS NULL
       AND cardinality(r.frequencies) >= 2
 ),
--- Group by the frequency list as sent first: there are few distinct lists, so sorting and
--- deduplicating them (the chord) afterwards is cheap; per event it dominated the query.
+-- Group by the spec first (its hash, a compact key; the frequency list as sent for older
+-- events, which have none): there are few, so sorting and deduplicating their lists (the
+-- chord) afterwards is cheap; per event it dominated the query.
 per_list AS (
     SELECT
-        frequencies,
+        arbitrary(frequencies) AS frequencies,
         count_if(ts >= CAST(:start_ts AS timestamp)) AS requests,
         CAST(sum(CASE WHEN ts >= CAST(:start_ts AS timestamp) THEN audio_bytes ELSE 0 END)
             AS bigint) AS bytes,
@@ -26,7 +27,7 @@ per_list AS (
         CAST(sum(CASE WHEN ts < CAST(:start_ts AS timestamp) THEN audio_bytes ELSE 0 END)
             AS bigint) AS prev_bytes
     FROM tones
-    GROUP BY frequencies
+    GROUP BY spec_hash, CASE WHEN spec_hash IS NULL THEN frequencies END
 ),
 totals AS (
     SELECT

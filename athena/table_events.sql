@@ -6,7 +6,8 @@
 -- POST /waves and on downloads of a known request (older download events have none).
 -- Added later, null on older events (the schema only grows): download_claim (true on the
 -- download that claimed its request), waveforms and sweep_ends (parallel to frequencies;
--- null when all sines / no sweep), noise (the colour mixed in).
+-- null when all sines / no sweep), noise (the colour mixed in), spec_hash (the spec's hash,
+-- with the tone columns).
 CREATE EXTERNAL TABLE IF NOT EXISTS events (
     event_id string,
     ts timestamp,
@@ -30,7 +31,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS events (
     download_claim boolean,
     waveforms array<string>,
     sweep_ends array<double>,
-    noise string
+    noise string,
+    spec_hash string
 )
 PARTITIONED BY (dt string)
 STORED AS PARQUET

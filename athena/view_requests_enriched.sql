@@ -30,6 +30,7 @@ SELECT
     e.waveforms,
     e.sweep_ends,
     e.noise,
+    e.spec_hash,
     date_trunc('hour', e.ts) AS hour,
     hour(e.ts) AS hour_of_day,
     e.status_code < 400 AS success,

@@ -52,15 +52,19 @@ class RequestEvent:
 
     Added later (null on older events; the schema only grows):
 
-    - ``download_claim``: on a successful download event, true if this request took the
-      job's one download claim (the ``/download`` 303, or the chunk request that claimed
-      it), false for the rest (later chunks, re-reads). The specs board counts claims
-      instead of distinct request ids; where it is null it falls back to those.
+    - ``download_claim``: true on the download event that took the job's one download
+      claim (the ``/download`` 303, or the chunk request that claimed it), false on every
+      other event (later chunks, re-reads, other routes); such an event carries its spec.
+      The specs board counts claims instead of distinct request ids, and falls back to
+      those where it is null (older events). Never null on new events, so a file of them
+      says so in its statistics and the fallback skips it unread.
     - ``waveforms``: each partial's waveform, parallel to ``frequencies``; null when every
       partial is a sine (as on every event before waveforms existed).
     - ``sweep_ends``: each partial's ``freq_end`` (null for a fixed partial), parallel to
       ``frequencies``; null when no partial sweeps. ``frequencies`` holds a sweep's start.
     - ``noise``: the noise colour mixed in, or null.
+    - ``spec_hash``: the spec's hash (:attr:`~wavekit.audio.spec.ToneSpec.spec_hash`, the
+      name of its file), wherever the tone columns are set: a compact key to group by.
     """
 
     route: str
@@ -86,6 +90,7 @@ class RequestEvent:
     waveforms: list[str] | None = None
     sweep_ends: list[float | None] | None = None
     noise: str | None = None
+    spec_hash: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,6 +120,7 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "waveforms",
     "sweep_ends",
     "noise",
+    "spec_hash",
 )
 """Column order of the contract (``docs/design.md`` §5)."""
 
@@ -156,6 +162,7 @@ def arrow_schema() -> pa.Schema:
             ("waveforms", pa.list_(pa.string())),
             ("sweep_ends", pa.list_(pa.float64())),
             ("noise", pa.string()),
+            ("spec_hash", pa.string()),
         ]
     )
 
@@ -181,7 +188,23 @@ def tone_fields(spec: ToneSpec | None) -> dict[str, Any]:
         "waveforms": None if all(w == "sine" for w in waveforms) else waveforms,
         "sweep_ends": None if all(e is None for e in sweep_ends) else sweep_ends,
         "noise": spec.noise.color if spec.noise is not None else None,
+        "spec_hash": spec.spec_hash,
     }
+
+
+DOWNLOAD_ROUTE_MARKERS = ("/download", "/chunks/")
+
+
+def download_claim_field(route: str, spec: ToneSpec | None, claimed: bool | None) -> bool | None:
+    """``download_claim`` of an event: never null on new events, except where it must be.
+
+    A download route says whether it took the claim (``claimed``); without that, or
+    without the spec, the event is left null, so the specs board counts it the older
+    way (its request id, the spec looked up). Every other route is false.
+    """
+    if not any(marker in route for marker in DOWNLOAD_ROUTE_MARKERS):
+        return False
+    return None if claimed is None or spec is None else bool(claimed)
 
 
 def events_table(events: Iterable[RequestEvent]) -> pa.Table:

@@ -14,6 +14,7 @@ day, so tens of millions of events take seconds; the same seed gives the same la
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ class _Catalog:
     waveforms: Any  # pa.ListArray of strings (null: all sines)
     sweep_ends: Any  # pa.ListArray of doubles (null: no sweep)
     noise: Any  # pa.StringArray (null: none)
+    spec_hash: Any  # pa.StringArray, one sha256 hex per spec
     duration_s: np.ndarray
     sample_rate: np.ndarray
     bits: np.ndarray
@@ -158,6 +160,7 @@ def _catalog(rng: np.random.Generator, specs: int, clients: int) -> _Catalog:
     audio = np.round(duration * rate).astype(np.int64) * channels * (bits // 8)
 
     names = np.char.add("client-", np.char.zfill(np.arange(1, clients + 1).astype(str), 5))
+    seed_text = str(rng.integers(0, 2**62))  # spec hashes differ between seeds
     return _Catalog(
         frequencies=frequencies,
         waveforms=pa.array(waveforms, pa.list_(pa.string())),
@@ -169,6 +172,9 @@ def _catalog(rng: np.random.Generator, specs: int, clients: int) -> _Catalog:
             pa.list_(pa.float64()),
         ),
         noise=pa.array([str(c) if n else None for c, n in zip(colours, noisy, strict=True)]),
+        spec_hash=pa.array(
+            [hashlib.sha256(f"{seed_text}/{index}".encode()).hexdigest() for index in range(specs)]
+        ),
         duration_s=duration,
         sample_rate=rate.astype(np.int32),
         bits=bits.astype(np.int32),
@@ -233,6 +239,7 @@ def _spec_columns(catalog: _Catalog, spec: pa.Array) -> dict[str, Any]:
         "waveforms": catalog.waveforms.take(spec),
         "sweep_ends": catalog.sweep_ends.take(spec),
         "noise": catalog.noise.take(spec),
+        "spec_hash": catalog.spec_hash.take(spec),
         **{name: pa.array(values).take(spec) for name, values in columns.items()},
     }
 
@@ -341,8 +348,8 @@ def traffic_table(
                 "origin": _strings(ORIGINS, origin_idx[parent]),
                 "bytes_out": np.where(ok, body, 90),
                 "error_code": _strings((None, "expired"), (~ok).astype(np.int32)),
-                # one download per request here, so each claims it (older ones: unknown)
-                "download_claim": pa.array(np.ones(n_download, dtype=bool), mask=~carried),
+                # one download per request here, so each successful one claims it
+                "download_claim": ok,
             },
             n_download,
         )
@@ -386,6 +393,13 @@ def traffic_table(
     table = table.set_column(0, "event_id", uuid4_array(rng, count))
     table = table.set_column(17, "region", pa.array(np.full(count, REGION), pa.string()))
     table = table.set_column(18, "cold_start", pa.array(cold))
+    # download_claim is false on every other event, null on events from before it existed.
+    claim = pc.fill_null(table["download_claim"], False)
+    newer = pa.array(ts >= specs_since_ms)
+    claim = pc.if_else(newer, claim, pa.nulls(count, pa.bool_()))
+    table = table.set_column(
+        table.schema.get_field_index("download_claim"), "download_claim", claim
+    )
     return table.sort_by("ts")
 
 

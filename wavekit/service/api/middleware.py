@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wavekit.audio.spec import ToneSpec
 from wavekit.errors import PayloadTooLargeError
-from wavekit.events import RequestEvent, tone_fields
+from wavekit.events import RequestEvent, download_claim_field, tone_fields
 from wavekit.service.api.context import ApiContext
 from wavekit.service.api.error_handlers import error_response
 from wavekit.service.security import pseudonymise_address
@@ -59,11 +59,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = PayloadTooLargeError(f"body: must be at most {self.max_bytes} bytes")
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(too_large, scope, receive, send)
+            await self._refuse(self._too_large(), scope, receive, send)
             return
         seen = 0
 
@@ -72,13 +70,16 @@ class BodyLimitMiddleware:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise too_large
+                raise self._too_large()
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except PayloadTooLargeError as exc:
             await self._refuse(exc, scope, receive, send)
+
+    def _too_large(self) -> PayloadTooLargeError:
+        return PayloadTooLargeError(f"body: must be at most {self.max_bytes} bytes")
 
     @staticmethod
     async def _refuse(
@@ -141,10 +142,12 @@ class RequestLogMiddleware:
                 latency_ms=latency_ms,
                 request_id=state.get("request_id")
                 or (scope.get("path_params") or {}).get("request_id"),
-                client_id=client_id_of(headers, scope),
+                client_id=state.get("client_id") or client_id_of(headers, scope),
                 origin=headers.get("origin"),
                 **tone_fields(spec),
-                download_claim=state.get("download_claim"),
+                download_claim=download_claim_field(
+                    f"{scope['method']} {path}", spec, state.get("download_claim")
+                ),
                 bytes_out=sent,
                 error_code=state.get("error_code") or (f"http_{status}" if status >= 400 else None),
                 region=self.context.settings.region,
