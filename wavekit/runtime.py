@@ -83,13 +83,13 @@ class Runtime:
         db = SqliteDatabase(settings.db_path)
         blobs = LocalBlobStore(settings.blob_dir)
         queue = SqliteJobQueue(db, settings.visibility_timeout_s)
+        events = ParquetEventSink(settings.lake_dir, settings.event_flush_rows, settings.event_flush_s)
         backends = Backends(
             blobs=blobs,
             jobs=SqliteJobTable(db),
             queue=queue,
-            events=ParquetEventSink(
-                settings.lake_dir, settings.event_flush_rows, settings.event_flush_s
-            ),
+            events=events,
+            loop_commits=db,  # POSTs on the event loop share a COMMIT (ADR 0007)
         )
         service = JobService(settings, backends, clock)
         runtime = cls(
@@ -102,7 +102,7 @@ class Runtime:
         runtime.extras["db"] = db
         try:
             settings.lake_dir.mkdir(parents=True, exist_ok=True)
-            runtime.leaderboards = local_leaderboards(settings, backends.events.flush)
+            runtime.leaderboards = local_leaderboards(settings, events.flush_and_compact)
             runtime.refresher = RefreshThread(runtime.leaderboards, settings.leaderboard_refresh_s)
         except MissingExtraError:
             log.info("leaderboards need the analytics extra: pip install 'wavekit[analytics]'")

@@ -7,6 +7,7 @@ gives SQS's at-least-once semantics with visibility timeouts.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import sqlite3
@@ -14,7 +15,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -133,7 +134,30 @@ class SqliteDatabase:
         ``one_statement``: the action writes with a single statement, which SQLite undoes
         by itself when it fails, so it needs no SAVEPOINT of its own (two fewer round trips).
         """
+        deferring: _Deferring | None = getattr(self._local, "deferring", None)
+        if deferring is not None:
+            return self._group.run_deferred(
+                action, savepoint=not one_statement, waits=deferring.waits
+            )
         return self._group.run(action, savepoint=not one_statement)
+
+    @contextmanager
+    def deferring(self) -> Iterator[Callable[[], Awaitable[None]]]:
+        """Inside the block, on an event loop, :meth:`group_write` returns before the
+        COMMIT: await the yielded function's result after the block, before answering
+        (it raises :class:`BackendError` if the COMMIT failed). Used by
+        :meth:`wavekit.service.jobs.JobService.submit_on_loop`; see :class:`_GroupCommit`.
+        """
+        # A thread-local, not a ContextVar: the block runs without an await, so no other
+        # request of this loop can enter it meanwhile, and a ContextVar.set in a request's
+        # task cost ~14 us (a hundred times a thread-local's) under uvicorn.
+        deferring = _Deferring()
+        outer = getattr(self._local, "deferring", None)
+        self._local.deferring = deferring
+        try:
+            yield deferring.committed
+        finally:
+            self._local.deferring = outer
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -203,6 +227,12 @@ class _GroupCommit:
     failed COMMIT raises :class:`BackendError` in every member, so an answer sent after
     :meth:`run` returned is as durable as with a COMMIT per call.
 
+    Callers on an event loop cannot wait in a thread: :meth:`run_deferred` runs their
+    statements in the open batch and returns at once; the first of them in a batch
+    schedules the COMMIT on the loop (``call_soon``: after every request the loop is
+    running now has written), and each awaits that COMMIT before it answers. So a batch
+    holds every POST of one loop iteration, and still nobody answers before its COMMIT.
+
     A batch holds the database's process-wide write lock from BEGIN to COMMIT, so the
     other writers of this process (:meth:`SqliteDatabase.transaction`) take turns with it.
     """
@@ -218,23 +248,11 @@ class _GroupCommit:
         self._opened = 0
         self._finished = 0  # every batch up to this number is committed or failed
         self._failures: dict[int, BackendError] = {}
+        self._on_loop: dict[int, asyncio.Future[BackendError | None]] = {}
 
     def run(self, action: Callable[[sqlite3.Connection], T], *, savepoint: bool = True) -> T:
         with self._turn:
-            batch, con = self._join()
-            try:
-                if savepoint:
-                    con.execute("SAVEPOINT write")
-                try:
-                    outcome: T | BaseException = action(con)
-                except BaseException as exc:
-                    if savepoint:
-                        con.execute("ROLLBACK TO write")
-                    outcome = exc
-                if savepoint:
-                    con.execute("RELEASE write")
-            except sqlite3.Error as exc:
-                outcome = BackendError(f"sqlite: {exc}")
+            batch, outcome = self._write(action, savepoint)
         with self._turn:
             while self._finished < batch:
                 if self._open == batch:
@@ -244,11 +262,56 @@ class _GroupCommit:
             failure = self._failures.get(batch)
         if failure is not None:
             raise failure
-        if isinstance(outcome, sqlite3.Error):
-            raise BackendError(f"sqlite: {outcome}") from outcome
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
+        return _result(outcome)
+
+    def run_deferred(
+        self,
+        action: Callable[[sqlite3.Connection], T],
+        *,
+        savepoint: bool,
+        waits: list[asyncio.Future[BackendError | None]],
+    ) -> T:
+        """Write in the open batch without waiting for its COMMIT, which the running
+        event loop makes on its next turn; the future to await goes into ``waits``."""
+        loop = asyncio.get_running_loop()
+        with self._turn:
+            batch, outcome = self._write(action, savepoint)
+            committed = self._on_loop.get(batch)
+            if committed is None:
+                committed = self._on_loop[batch] = loop.create_future()
+                loop.call_soon(self._commit_on_loop, batch)
+        waits.append(committed)
+        return _result(outcome)
+
+    def _commit_on_loop(self, batch: int) -> None:
+        with self._turn:
+            if self._finished < batch:  # not yet committed by a thread of the batch
+                self._commit(batch)
+            failure = self._failures.get(batch)
+            committed = self._on_loop.pop(batch)
+        if not committed.done():
+            committed.set_result(failure)
+
+    def _write(
+        self, action: Callable[[sqlite3.Connection], T], savepoint: bool
+    ) -> tuple[int, T | BaseException]:
+        """Run ``action`` in the open batch (the caller holds ``_turn``); its outcome
+        is its result or the exception it raised."""
+        batch, con = self._join()
+        try:
+            if savepoint:
+                con.execute("SAVEPOINT write")
+            try:
+                outcome: T | BaseException = action(con)
+            except BaseException as exc:
+                if savepoint:
+                    con.execute("ROLLBACK TO write")
+                outcome = exc
+            if savepoint:
+                con.execute("RELEASE write")
+        except sqlite3.Error as exc:
+            outcome = BackendError(f"sqlite: {exc}")
+        return batch, outcome
 
     def _join(self) -> tuple[int, sqlite3.Connection]:
         """The open batch, opening one (BEGIN IMMEDIATE) if none is."""
@@ -281,6 +344,28 @@ class _GroupCommit:
             self._finished = batch
             self._write_lock.release()
             self._turn.notify_all()
+
+
+def _result(outcome: T | BaseException) -> T:
+    """A member's own outcome, once its batch is committed: its result, or its error."""
+    if isinstance(outcome, sqlite3.Error):
+        raise BackendError(f"sqlite: {outcome}") from outcome
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+class _Deferring:
+    """The writes of one :meth:`SqliteDatabase.deferring` block, and what they await."""
+
+    def __init__(self) -> None:
+        self.waits: list[asyncio.Future[BackendError | None]] = []
+
+    async def committed(self) -> None:
+        for wait in self.waits:
+            failure = await asyncio.shield(wait)  # one request cancelled: not the batch
+            if failure is not None:
+                raise failure
 
 
 class SqliteJobTable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,6 +16,7 @@ from wavekit.service.api.deps import ApiState
 from wavekit.service.api.error_handlers import install_error_handlers
 from wavekit.service.api.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from wavekit.service.api.routes import health, leaderboards, wavebuilder, waves
+from wavekit.service.api.spec_body import spec_schemas
 from wavekit.service.security import RateLimiter, client_id_salt, load_or_create_key
 from wavekit.web import mount_web
 
@@ -71,4 +73,22 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, context=context, cold_start=[cold_start])
     mount_web(app, settings)
+    _document_parsed_bodies(app)
     return app
+
+
+def _document_parsed_bodies(app: FastAPI) -> None:
+    """Add the models of bodies a route reads itself (``POST /waves``, see
+    :mod:`~wavekit.service.api.spec_body`) to the OpenAPI components, where FastAPI puts
+    the models it parses."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in spec_schemas().items():
+                schemas.setdefault(name, schema)
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
