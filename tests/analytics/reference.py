@@ -318,4 +318,26 @@ def usage(frame: pd.DataFrame, name: str, start: dt.datetime, end: dt.datetime,
             columns=["day", "requests", "gb_seconds", "lambda_request_usd",
                      "lambda_compute_usd", "api_gateway_usd", "total_usd"],
         )  # fmt: skip
+    if name == "tone_kinds":
+        tones = s[s["is_tone_request"]]
+        counts: dict[tuple[str, str], list[int]] = {}
+
+        def add(dimension: str, value: str, audio: float) -> None:
+            entry = counts.setdefault((dimension, value), [0, 0])
+            entry[0] += 1
+            entry[1] += int(audio)
+
+        for row in tones.itertuples():
+            if len(row.frequencies):
+                for waveform in set(row.waveforms or ("sine",)):
+                    add("waveform", waveform, row.audio_bytes)
+            noise = row.noise if isinstance(row.noise, str) else "none"
+            add("noise", noise, row.audio_bytes)
+            add("sweep", "fixed" if row.sweep_ends is None else "sweep", row.audio_bytes)
+        out = pd.DataFrame(
+            [(d, v, r, b) for (d, v), (r, b) in counts.items()],
+            columns=["dimension", "value", "requests", "audio_bytes"],
+        )
+        out["order"] = -out["requests"]
+        return out.sort_values(["dimension", "order", "value"]).drop(columns="order")
     raise KeyError(name)

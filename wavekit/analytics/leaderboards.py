@@ -49,6 +49,7 @@ USAGE_QUERIES: tuple[str, ...] = (
     "cold_starts",
     "unique_clients",
     "lambda_cost",
+    "tone_kinds",
 )
 """Usage reports; each is ``athena/usage_<name>.sql``."""
 

@@ -6,12 +6,15 @@ the same one Firehose writes on AWS), so the DuckDB warehouse reads what this wr
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 
 from wavekit.clock import utc_now
-from wavekit.events import RequestEvent, events_table, write_lake_partitions
+from wavekit.events import RequestEvent, compact_lake, events_table, write_lake_partitions
 from wavekit.ports.events import BufferedEventSink
+
+log = logging.getLogger(__name__)
 
 
 class ParquetEventSink(BufferedEventSink[RequestEvent]):
@@ -41,3 +44,26 @@ class ParquetEventSink(BufferedEventSink[RequestEvent]):
             events_table(batch), self.lake, f"events-{stamp}-{uuid.uuid4().hex[:8]}"
         )
         return []
+
+    def flush_and_compact(self) -> None:
+        """Flush, then merge each closed day's small files into one (before the boards run).
+
+        The sink writes a file per flush, thousands a day; queries pay per file. Run in
+        the leaderboard refresh, the lake's only reader in the service, so no query sees
+        a day while its files are swapped. Never raises: a failed compaction leaves the
+        day's files as they were, and the next refresh tries again.
+        """
+        self.flush()
+        try:
+            done = compact_lake(self.lake)
+        except Exception:
+            log.exception("compacting the event lake failed; its files are unchanged")
+            return
+        if done.days:
+            log.info(
+                "compacted %d closed day(s) of the event lake: %d files -> %d in %.1f s",
+                done.days,
+                done.files_before,
+                done.files_after,
+                done.seconds,
+            )
