@@ -4,6 +4,7 @@ of their rows; a 202 survives ``kill -9``."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 import threading
@@ -170,3 +171,125 @@ def test_every_202_survives_kill_9_under_concurrent_load(tmp_path: Path) -> None
                 assert client.get(f"/waves/{request_id}").status_code == 200
     finally:
         restarted.stop()
+
+
+# -- on the event loop: a COMMIT per loop iteration (SqliteDatabase.deferring) -------------
+
+
+def test_writes_of_one_loop_iteration_share_a_commit_that_each_awaits(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "jobs.sqlite3")
+    table, queue = SqliteJobTable(db), SqliteJobQueue(db)
+
+    async def accept() -> tuple[str, bool, bool]:
+        with db.deferring() as committed:
+            job = table.create(new_job())
+            queue.send(job.request_id)
+        before = job.request_id in stored_ids(db.path)  # written, not yet committed
+        await committed()
+        return job.request_id, before, job.request_id in stored_ids(db.path)
+
+    async def many() -> list[tuple[str, bool, bool]]:
+        return await asyncio.gather(*(accept() for _ in range(64)))
+
+    batches_before = db._group._opened
+    outcomes = asyncio.run(many())
+    assert not any(before for _, before, _ in outcomes)  # nobody committed on its own
+    assert all(after for _, _, after in outcomes)  # and each was durable when it returned
+    assert db._group._opened - batches_before < 4  # 64 accepts, a COMMIT or few
+    assert stored_ids(db.path) == {rid for rid, _, _ in outcomes}
+    assert queue.depth() == 64
+
+
+def test_a_failed_loop_commit_fails_every_member_and_keeps_none(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "jobs.sqlite3")
+    db.run(lambda con: con.executescript(TRAP + POISON))
+    table = SqliteJobTable(db)
+
+    async def accept(client: str) -> tuple[str, bool]:
+        job = new_job(client=client)
+        with db.deferring() as committed:
+            table.create(job)
+        try:
+            await committed()
+        except BackendError:
+            return job.request_id, False
+        return job.request_id, True
+
+    async def batch(clients: list[str]) -> list[tuple[str, bool]]:
+        return await asyncio.gather(*(accept(c) for c in clients))
+
+    failed = asyncio.run(batch(["c"] * 7 + ["poison"] + ["c"] * 8))
+    assert not any(ok for _, ok in failed)  # one bad row: the whole batch's COMMIT failed
+    assert stored_ids(db.path) == set()
+    worked = asyncio.run(batch(["c"] * 16))  # the next batch works
+    assert all(ok for _, ok in worked)
+    assert stored_ids(db.path) == {rid for rid, _ in worked}
+
+
+def test_threads_and_the_loop_writing_at_once_only_return_committed_rows(
+    tmp_path: Path,
+) -> None:
+    """Threads join batches the loop opened (and commit them); the loop joins theirs."""
+    db = SqliteDatabase(tmp_path / "jobs.sqlite3")
+    table = SqliteJobTable(db)
+    unseen: list[str] = []
+
+    def in_thread(_: int) -> str:
+        job = table.create(new_job())
+        if job.request_id not in stored_ids(db.path):
+            unseen.append(job.request_id)
+        return job.request_id
+
+    async def on_loop() -> str:
+        with db.deferring() as committed:
+            job = table.create(new_job())
+        await committed()
+        if job.request_id not in stored_ids(db.path):
+            unseen.append(job.request_id)
+        return job.request_id
+
+    async def both() -> list[str]:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(8) as pool:
+            threads = [loop.run_in_executor(pool, in_thread, i) for i in range(200)]
+            ids = []
+            for _ in range(10):
+                ids += await asyncio.gather(*(on_loop() for _ in range(20)))
+            return ids + list(await asyncio.gather(*threads))
+
+    ids = asyncio.run(both())
+    assert len(set(ids)) == 400
+    assert not unseen
+    assert stored_ids(db.path) == set(ids)
+
+
+def test_concurrent_posts_in_a_failed_batch_all_answer_503_and_store_nothing(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path, worker_threads=0, rate_limit_per_s=1000, rate_limit_burst=1000
+    )
+    runtime = Runtime.local(settings)
+    db: SqliteDatabase = runtime.extras["db"]  # type: ignore[assignment]
+    db.run(lambda con: con.executescript(TRAP + POISON))
+    app = create_app(runtime, lifecycle=runtime)
+
+    async def post_all() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        "/waves",
+                        json={"frequencies": [300 + i], "duration": 0.05},
+                        headers={"X-Client-Id": "poison" if i == 5 else f"c{i}"},
+                    )
+                    for i in range(12)
+                )
+            )
+
+    answers = asyncio.run(post_all())
+    runtime.close()
+    assert [a.status_code for a in answers] == [503] * 12
+    assert {a.json()["error"] for a in answers} == {"backend_unavailable"}
+    assert stored_ids(db.path) == set()

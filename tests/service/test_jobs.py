@@ -83,6 +83,18 @@ def test_identical_specs_share_one_synthesis(runtime: Runtime) -> None:
     assert blob.stat().st_mtime_ns == made_at
 
 
+def test_a_job_stores_the_canonical_spec_under_its_hash(runtime: Runtime) -> None:
+    """``submit`` builds the canonical JSON once and hashes it itself: it must agree with
+    :attr:`ToneSpec.spec_hash`, the name the worker and every other reader use."""
+    tone = ToneSpec(frequencies=["C4", 880.5], duration=0.3, volume="-6dB", noise="pink")
+    job = runtime.service.submit(tone, "c1")
+    assert job.file_id == tone.spec_hash
+    assert job.spec_json == tone.canonical_json()
+    assert runtime.service.get(job.request_id).spec_json == tone.canonical_json()
+    assert len(job.request_id) == 32
+    assert int(job.request_id, 16) >= 0  # hex, as the path pattern and clients expect
+
+
 def test_service_duration_limit_names_the_field(runtime: Runtime) -> None:
     with pytest.raises(InvalidSpecError, match=r"duration: must be at most 60 s in the service"):
         runtime.service.submit(ToneSpec(frequencies=[440], duration=61), "c1")

@@ -97,6 +97,8 @@ class DownloadGrant:
     key: str
     filename: str
     expires_at: float
+    request_id: str | None = None
+    """Whose download this is, for the file's request-log event (signed like the rest)."""
 
 
 def sign_download(key: bytes, grant: DownloadGrant) -> str:

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
-from wavekit.errors import JobGoneError
+from wavekit.audio.spec import ToneSpec
+from wavekit.errors import JobGoneError, JobNotFoundError
 from wavekit.ports import Job, JobStatus
 from wavekit.service.api.deps import Api, ApiState, RequestId
 from wavekit.service.api.middleware import client_id_of
@@ -49,6 +50,17 @@ def _job_body(job: Job) -> dict[str, Any]:
     if job.error:
         body["error"] = job.error
     return body
+
+
+def _log_download(request: Request, job: Job, *, claimed: bool) -> None:
+    """What a download's request-log event carries: its request and the spec downloaded
+    (so the downloaded-specs boards need no join back to the POST), and whether this
+    answer took the job's one download claim (``download_claim``, see
+    :class:`wavekit.events.RequestEvent`)."""
+    state = request.state
+    state.request_id = job.request_id
+    state.spec = ToneSpec.parse(job.spec_json)
+    state.download_claim = claimed
 
 
 def _progress_headers(job: Job) -> dict[str, str]:
@@ -166,11 +178,12 @@ async def get_wave(request_id: RequestId, response: Response, api: Api) -> dict[
 def download_wave(request_id: RequestId, request: Request, api: Api) -> Response:
     settings, service = api.context.settings, api.context.service
     job = service.claim_download(request_id)
+    _log_download(request, job, claimed=True)
     filename = f"wavekit-{job.file_id[:12]}.wav"
     ttl = settings.download_url_ttl_s
     url = service.blobs.presigned_url(job.blob_key, ttl, filename)
     if url is None:
-        grant = DownloadGrant(job.blob_key, filename, time.time() + ttl)
+        grant = DownloadGrant(job.blob_key, filename, time.time() + ttl, job.request_id)
         token = sign_download(api.signing_key, grant)
         if settings.public_url:
             url = f"{settings.public_url.rstrip('/')}/files/{token}"
@@ -191,12 +204,17 @@ def download_wave(request_id: RequestId, request: Request, api: Api) -> Response
         **error_responses("not_found", "gone", "invalid_spec"),
     },
 )
-def download_file(token: str, api: Api) -> StreamingResponse:
+def download_file(token: str, request: Request, api: Api) -> StreamingResponse:
     service = api.context.service
     grant = verify_download(api.signing_key, token)
     size = service.blobs.size(grant.key)
     if size is None:
         raise JobGoneError("the file is no longer stored")
+    if grant.request_id is not None:  # links signed before grants named their request: none
+        try:
+            _log_download(request, service.get(grant.request_id), claimed=False)
+        except JobNotFoundError:
+            request.state.request_id = grant.request_id
 
     def stream() -> Iterator[bytes]:
         for start in range(0, size, FILE_STREAM_BYTES):
@@ -233,6 +251,7 @@ def download_file(token: str, api: Api) -> StreamingResponse:
 def get_chunk(
     request_id: RequestId,
     offset_num: Annotated[int, Path(ge=0, le=1_000_000)],
+    request: Request,
     response: Response,
     api: Api,
     download_token: Annotated[
@@ -246,9 +265,11 @@ def get_chunk(
     service = api.context.service
     job = service.get(request_id)
     if job.status is JobStatus.IN_PROGRESS:
+        _log_download(request, job, claimed=False)
         response.headers.update(_progress_headers(job))
         return {"status": job.status.value, "offset_num": offset_num, "is_last": False}
     chunk = service.read_chunk(request_id, offset_num, download_token)
+    _log_download(request, job, claimed=download_token is None)  # no token: this one claimed
     return {
         "status": JobStatus.READY.value,
         "download_token": chunk.download_token,
