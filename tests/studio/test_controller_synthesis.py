@@ -177,7 +177,9 @@ def test_the_noise_amplitude_slider_sets_the_noise_against_the_partials(
 ) -> None:
     studio.rows[0].frequency.value = 1_000.0
     studio.rows[1].mute.value = True
+    assert studio.noise_amplitude.disabled  # no noise, nothing to set
     studio.noise_color.value = "white"
+    assert not studio.noise_amplitude.disabled
     studio.noise_amplitude.value = 0.1
     studio.duration.value = 4.0
     settle(clock)
@@ -189,6 +191,7 @@ def test_the_noise_amplitude_slider_sets_the_noise_against_the_partials(
     studio.noise_color.value = "none"
     settle(clock)
     assert studio.spec.noise is None
+    assert studio.noise_amplitude.disabled
 
 
 def test_load_round_trips_waveforms_sweeps_and_noise(

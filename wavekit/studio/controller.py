@@ -175,8 +175,8 @@ class ToneStudio(StudioLayout):
         self.copy_button.on_click(lambda _b: self._on_copy())
         self.volume.observe(self._on_volume, names="value")
         self.noise_amplitude.observe(self._on_noise_amplitude, names="value")
+        self.noise_color.observe(self._on_noise_color, names="value")
         for control in (
-            self.noise_color,
             self.duration,
             self.sample_rate,
             self.bits,
@@ -516,6 +516,10 @@ class ToneStudio(StudioLayout):
         if is_echo(change["new"], self._volume_db):
             return
         self._volume_db = float(change["new"])
+        self._edited()
+
+    def _on_noise_color(self, change: Any) -> None:
+        self.noise_amplitude.disabled = change["new"] == NOISE_OFF
         self._edited()
 
     def _on_noise_amplitude(self, change: Any) -> None:

@@ -93,6 +93,7 @@ class StudioLayout:
             description="noise amp",
             readout_format=".2f",
             tooltip="the power of a sine partial of this amplitude",
+            disabled=True,  # until a colour is chosen
             style=style(),
             layout=widgets.Layout(width="18em"),
         )
