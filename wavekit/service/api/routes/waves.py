@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from wavekit.audio.spec import ToneSpec
@@ -25,7 +25,7 @@ from wavekit.service.api.schemas import (
     WaveStatus,
     error_responses,
 )
-from wavekit.service.api.spec_body import SPEC_BODY, read_spec
+from wavekit.service.api.spec_body import SPEC_BODY, idempotency_key, read_spec
 from wavekit.service.security import DownloadGrant, sign_download, verify_download
 
 FILE_STREAM_BYTES = 1 << 20
@@ -102,12 +102,8 @@ IN_PROGRESS_HEADERS = {**LOCATION, **RETRY_AFTER}
     },
     openapi_extra=SPEC_BODY,
 )
-async def create_wave(
-    request: Request,
-    idempotency_key: Annotated[
-        str | None, Header(max_length=128, description="Replays return the same job.")
-    ] = None,
-) -> Response:
+async def create_wave(request: Request) -> Response:
+    key = idempotency_key(request)
     spec = await read_spec(request)
     state = request.state
     state.spec = spec
@@ -115,7 +111,7 @@ async def create_wave(
     client = client_id_of(_client_header(request), request.scope)
     state.client_id = client
     api.limiter.check(client)
-    job = await api.context.service.submit_on_loop(spec, client, idempotency_key)
+    job = await api.context.service.submit_on_loop(spec, client, key)
     state.request_id = job.request_id
     return Response(
         _accepted_body(job),
