@@ -83,7 +83,9 @@ class Runtime:
         db = SqliteDatabase(settings.db_path)
         blobs = LocalBlobStore(settings.blob_dir)
         queue = SqliteJobQueue(db, settings.visibility_timeout_s)
-        events = ParquetEventSink(settings.lake_dir, settings.event_flush_rows, settings.event_flush_s)
+        events = ParquetEventSink(
+            settings.lake_dir, settings.event_flush_rows, settings.event_flush_s
+        )
         backends = Backends(
             blobs=blobs,
             jobs=SqliteJobTable(db),
