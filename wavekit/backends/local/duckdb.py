@@ -73,7 +73,8 @@ class DuckDBWarehouse:
                 f"`wavekit traffic --out {self.lake}` or point --lake at the service's lake"
             )
         duckdb = _duckdb()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._view_files: tuple[str, ...] | None = None  # None: the whole lake's glob
         self._con = duckdb.connect(database=":memory:")
         self._con.execute("SET TimeZone = 'UTC'")
         if threads is not None:
@@ -98,7 +99,31 @@ class DuckDBWarehouse:
     def _has_files(self) -> bool:
         return any(self.lake.glob("dt=*/*.parquet"))
 
-    def _union(self) -> str:
+    def _day_files(self, bound: Mapping[str, object]) -> tuple[str, ...] | None:
+        """The files of the days a catalog query may read, from its ``*_dt`` parameters.
+
+        Every scan in ``athena/`` filters ``dt BETWEEN :x_dt AND :end_dt`` (ADR 0002, a
+        test checks it), so no row outside the parameters' first and last day is read.
+        DuckDB prunes those days too, but pays ~30 us per lake file per scan first: a
+        month board on a year of history paid for every day of it.
+        """
+        days = sorted(str(v) for k, v in bound.items() if k.endswith("_dt"))
+        if not days:
+            return None
+        first, last = f"dt={days[0]}", f"dt={days[-1]}"
+        return tuple(
+            str(path)
+            for directory in sorted(self.lake.glob("dt=*"))
+            if first <= directory.name <= last
+            for path in sorted(directory.glob("*.parquet"))
+        )
+
+    def _use_files(self, files: tuple[str, ...] | None) -> None:
+        """Point the ``events`` view at ``files`` (None: the whole lake), if it is not already."""
+        if files != self._view_files or (self._empty_view and self._has_files()):
+            self._create_table_view(files)
+
+    def _union(self, first: Path) -> str:
         """``union_by_name`` only when the first file lacks a column of the contract.
 
         DuckDB takes the columns from the first file of the glob (the oldest day); files
@@ -106,7 +131,6 @@ class DuckDBWarehouse:
         of every file in every query, so it is used only on such a lake;
         :func:`wavekit.events.compact_lake` rewrites old days with every column.
         """
-        first = min(self.lake.glob("dt=*/*.parquet"), key=lambda p: (p.parent.name, p.name))
         path = str(first).replace("'", "''")
         names = {
             str(row[0])
@@ -116,17 +140,30 @@ class DuckDBWarehouse:
         }
         return "" if names >= {name for name, _ in self.table.columns} else "union_by_name = true, "
 
-    def _create_table_view(self) -> None:
+    def _create_table_view(self, files: tuple[str, ...] | None = None) -> None:
         definition: TableDefinition = self.table
         types = definition.duckdb_types()
         partitions = ", ".join(f'"{column}"' for column, _ in definition.partitions)
-        if self._has_files():
+        self._view_files = files
+        first = (
+            Path(files[0])
+            if files
+            else min(self.lake.glob("dt=*/*.parquet"), key=lambda p: (p.parent.name, p.name))
+            if files is None and self._has_files()
+            else None
+        )
+        if first is not None:
             hive_types = ", ".join(
                 f"'{column}': '{types[column]}'" for column, _ in definition.partitions
             )
+            listed = (
+                f"'{self._glob()}'"
+                if files is None
+                else "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+            )
             source = (
-                f"read_parquet('{self._glob()}', hive_partitioning = true, "
-                f"{self._union()}hive_types = {{{hive_types}}})"
+                f"read_parquet({listed}, hive_partitioning = true, "
+                f"{self._union(first)}hive_types = {{{hive_types}}})"
             )
             found = {
                 str(row[0]): str(row[1])
@@ -150,10 +187,15 @@ class DuckDBWarehouse:
 
     def run(self, name: str, params: Mapping[str, ParamValue] | None = None) -> QueryResult:
         """Run ``athena/<name>.sql``; see :meth:`run_sql`."""
-        return self.run_sql(catalog.load(name), params, name=name)
+        return self.run_sql(catalog.load(name), params, name=name, catalog_query=True)
 
     def run_sql(
-        self, sql: str, params: Mapping[str, ParamValue] | None = None, *, name: str = "adhoc"
+        self,
+        sql: str,
+        params: Mapping[str, ParamValue] | None = None,
+        *,
+        name: str = "adhoc",
+        catalog_query: bool = False,
     ) -> QueryResult:
         """Transpile Athena SQL to DuckDB, bind ``params`` and run it over the lake.
 
@@ -165,6 +207,9 @@ class DuckDBWarehouse:
             Values for the placeholders (extra keys are ignored).
         name
             How errors and results name the query.
+        catalog_query
+            A query from ``athena/``, whose scans all filter ``dt`` between its ``*_dt``
+            parameters: the lake's view then lists only those days' files.
 
         Returns
         -------
@@ -177,12 +222,12 @@ class DuckDBWarehouse:
         """
         bound = catalog.bind(sql, params)
         translated = catalog.to_duckdb(sql, self.schema)
-        if self._empty_view and self._has_files():
-            self._create_table_view()
-        started = time.perf_counter()
-        frame = self._execute(name, translated, bound)
-        elapsed = time.perf_counter() - started
-        profile = self._profile()
+        with self._lock:  # the view and the query that reads it, together
+            started = time.perf_counter()
+            self._use_files(self._day_files(bound) if catalog_query else None)
+            frame = self._execute(name, translated, bound)
+            elapsed = time.perf_counter() - started
+            profile = self._profile()
         return QueryResult(
             name=name,
             engine=self.engine,
