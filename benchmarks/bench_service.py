@@ -1,7 +1,7 @@
 """Local service benchmark: wavekit's POST /waves against a bare FastAPI endpoint.
 
     python benchmarks/bench_service.py [--seconds 8] [--connections 32] [--rounds 3]
-                                       [--jobs 1000000]
+                                       [--jobs 1000000] [--tuned-bare]
 
 Three real servers on localhost, all under the same uvicorn settings (one process, no
 access log, as ``wavekit serve`` runs): a *bare* FastAPI app whose ``POST /waves``
@@ -14,7 +14,9 @@ the load on the machine. After every wavekit run each request id answered 202 is
 looked up in the jobs table: an accepted job must never be lost.
 
 Goals (issue 16): wavekit ≥ 0.5 of the bare rate; with 1 M jobs ≥ 0.8 of the empty rate.
-The cleaner's pass over the 1 M jobs is timed too.
+The cleaner's pass over the 1 M jobs is timed too. ``wavekit serve`` tunes CPython's
+garbage collector (``wavekit.server.tune_gc_for_serving``); ``--tuned-bare`` adds the bare
+app with the same tuning, to show what that part alone is worth.
 """
 
 from __future__ import annotations
@@ -80,6 +82,16 @@ def bare_app() -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    return app
+
+
+def bare_app_tuned_gc() -> FastAPI:
+    """The yardstick with ``wavekit serve``'s garbage-collector tuning (``--tuned-bare``):
+    shows how much of wavekit's rate is that tuning rather than its own work."""
+    from wavekit.server import tune_gc_for_serving
+
+    app = bare_app()
+    tune_gc_for_serving()
     return app
 
 
@@ -317,6 +329,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1_000_000, help="0 skips the big table")
+    parser.add_argument(
+        "--tuned-bare",
+        action="store_true",
+        help="also load the bare app with wavekit serve's GC tuning (a reference only)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench-service needs wrk (apt-get install wrk)")
@@ -334,6 +351,10 @@ def main() -> None:
             first, steady = time_cleaner(big.data_dir)
             print(f"cleaner pass over {args.jobs:,} jobs: {first:.2f} s, again {steady:.2f} s")
             servers.append(big)
+        if args.tuned_bare:
+            servers.append(
+                Server("bare, tuned GC", tmp / "bare-gc", "bench_service:bare_app_tuned_gc")
+            )
         results: dict[str, list[Run]] = {s.name: [] for s in servers}
         try:
             for server in servers:
@@ -363,6 +384,9 @@ def main() -> None:
     if args.jobs:
         full = statistics.median(r.rate for r in results[servers[2].name])
         print(f"wavekit with {args.jobs:,} jobs / empty: {full / empty:.2f}   (goal ≥ 0.8)")
+    if args.tuned_bare:
+        tuned = statistics.median(r.rate for r in results["bare, tuned GC"])
+        print(f"wavekit / bare FastAPI with the same GC tuning: {empty / tuned:.2f}   (reference)")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ class LocalBlobStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._real_root = self.root.resolve()
+        self._real_root_text = str(self._real_root)
 
     def _path(self, key: str) -> Path:
         if _PLAIN_KEY.fullmatch(key):  # no "..", no absolute path: cannot escape (and
@@ -43,8 +44,12 @@ class LocalBlobStore:
             raise BackendError(f"cannot store {key}: {exc}") from exc
 
     def size(self, key: str) -> int | None:
+        """The stored size, or ``None``. On every ``POST /waves`` (is the file made
+        already?), so a plain key is joined as text: a ``Path`` cost more than the stat."""
+        plain = _PLAIN_KEY.fullmatch(key)
+        path = f"{self._real_root_text}/{key}" if plain else self._path(key)
         try:
-            return self._path(key).stat().st_size
+            return os.stat(path).st_size
         except FileNotFoundError:
             return None
 

@@ -128,15 +128,13 @@ def _client_header(request: Request) -> dict[str, str]:
 
 
 def _accepted_body(job: Job) -> bytes:
-    """``WaveAccepted`` as compact JSON (what JSONResponse would send)."""
-    return json.dumps(
-        {
-            "request_id": job.request_id,
-            "file_id": job.file_id,
-            "status": job.status.value,
-            "links": _links(job.request_id),
-        },
-        separators=(",", ":"),
+    """``WaveAccepted`` as compact JSON, byte for byte what JSONResponse would send. The
+    ids are ours (hex) and the status an enum value: nothing in them needs escaping."""
+    rid = job.request_id
+    return (
+        f'{{"request_id":"{rid}","file_id":"{job.file_id}","status":"{job.status.value}",'
+        f'"links":{{"self":"/waves/{rid}","download":"/waves/{rid}/download",'
+        f'"chunks":"/waves/{rid}/chunks/0"}}}}'
     ).encode()
 
 
