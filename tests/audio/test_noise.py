@@ -91,17 +91,19 @@ def test_channels_carry_independent_noise(color: NoiseColor) -> None:
     assert np.all(np.abs(correlation[np.triu_indices(3, 1)]) < 0.02)
 
 
+@pytest.mark.parametrize("alone", [False, True], ids=["with-a-partial", "alone"])
 @pytest.mark.parametrize("color", ["white", "pink", "brown"])
-def test_noise_blocks_are_bit_identical(color: NoiseColor) -> None:
+def test_noise_blocks_are_bit_identical(color: NoiseColor, alone: bool) -> None:
+    """Alone, noise writes its blocks instead of adding to zeros: same bits either way."""
     spec = ToneSpec(
-        frequencies=[{"freq": 440, "channel": 1}],
+        frequencies=[] if alone else [{"freq": 440, "channel": 1}],
         noise={"color": color, "amplitude": 0.3},
         duration=3.3,
-        number_of_channels=2,
+        number_of_channels=3 if alone else 2,
         bits_per_sample=24,
     )
     whole = render(spec)
-    for block_frames in (TILE, 3 * TILE, 40 * TILE):
+    for block_frames in (TILE, 3 * TILE, 5 * TILE, 40 * TILE):
         parts = list(blocks(spec, block_frames))
         np.testing.assert_array_equal(np.concatenate(parts), whole)
 

@@ -276,6 +276,33 @@ def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+class _DiskFullAfter(io.FileIO):
+    """A file that fails like a full disk once ``room`` bytes are written."""
+
+    room = 60_000
+
+    def write(self, data: object) -> int:
+        if self.tell() + len(memoryview(data)) > self.room:  # type: ignore[arg-type]
+            raise OSError(28, "No space left on device")
+        return super().write(data)  # type: ignore[arg-type]
+
+
+# soundfile's I/O callbacks print the OSError and report a short write to libsndfile
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("bits", [16, 24, "float32"])  # stored verbatim, converted, verbatim
+def test_a_full_disk_is_an_error_and_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bits: BitDepth
+) -> None:
+    def disk_full_open(path: Path, mode: str, buffering: int = -1) -> io.BufferedWriter:
+        return io.BufferedWriter(_DiskFullAfter(path, mode), buffer_size=8192)
+
+    monkeypatch.setattr(wavfile, "open", disk_full_open, raising=False)
+    spec = ToneSpec(frequencies=[], noise="pink", duration=2, bits_per_sample=bits)
+    with pytest.raises(OSError, match=r"disk full|No space left"):
+        write(spec, tmp_path / "t.wav")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 @pytest.mark.parametrize("bits", [16, 24])
 def test_written_files_honour_the_umask(

@@ -42,24 +42,30 @@ def _generator(seed: int) -> np.random.PCG64:
     return np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_STREAM,)))
 
 
-def _gaussian_pairs(bits: np.random.PCG64, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Box–Muller from raw bits: radius ``sqrt(-2 ln u)`` and angle ``2π·v`` (float32).
+# numpy < 2 has no ``out=`` for its FFTs (and returns float64 from complex64 input)
+_FFT_HAS_OUT = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
-    ``u`` takes the 2^24 values (k+1)/2^24, so the radius never overflows (at most 5.77:
-    the tails past 5.77σ, probability 8e-9, are cut).
+
+def _gaussian_pairs(draws: np.random.Generator, uniforms: np.ndarray) -> None:
+    """Box–Muller in place: ``uniforms[0]`` becomes the radius ``sqrt(-2 ln u)``,
+    ``uniforms[1]`` the angle ``2π·v`` (float32, shape ``(2, rows, pairs)``).
+
+    Each value is ``k/2^24`` from the top 24 bits of one 32-bit half of a raw draw
+    (numpy's float32 ``random``: low half first, as a little-endian view of the raw
+    draws). ``u = (k+1)/2^24`` never reaches 0, so the radius never overflows (at most
+    5.77: the tails past 5.77σ, probability 8e-9, are cut). Every step is exact or one
+    float32 rounding, as it was when the raw bits were converted by hand.
     """
-    count = shape[0] * shape[1]
-    raw = bits.random_raw(count).view(np.uint32)
+    raw = draws.bit_generator.random_raw(uniforms.size // 2).view(np.uint32)
     np.right_shift(raw, 8, out=raw)
-    values = raw.astype(np.float32)
-    radius, angle = values[:count].reshape(shape), values[count:].reshape(shape)
-    radius += 1.0
+    np.copyto(uniforms.reshape(-1), raw, casting="unsafe")
+    radius, angle = uniforms[0], uniforms[1]
+    radius += np.float32(1.0)
     radius *= np.float32(2.0**-24)
     np.log(radius, out=radius)
     radius *= np.float32(-2.0)
     np.sqrt(radius, out=radius)
     angle *= np.float32(2.0 * math.pi * 2.0**-24)
-    return radius, angle
 
 
 class NoiseSource:
@@ -78,7 +84,10 @@ class NoiseSource:
         self.color, self.seed, self.channels = color, seed, channels
         self.sigma = amplitude / math.sqrt(2.0)
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._bits: tuple[np.random.PCG64, int] | None = None  # (generator, draws taken)
+        # (bits, generator reading them, draws taken)
+        self._bits: tuple[np.random.PCG64, np.random.Generator, int] | None = None
+        self._uniforms: np.ndarray | None = None  # reused buffers, made at first use
+        self._gaussians: np.ndarray | None = None
         if color == "white":
             self.length, self.hop = WHITE_CHUNK, WHITE_CHUNK
             self.pairs, self.group = WHITE_CHUNK // 2, 1
@@ -100,28 +109,40 @@ class NoiseSource:
         self._rise = np.sin(edge).astype(np.float32)
         self._fall = np.cos(edge).astype(np.float32)
 
-    def _draws(self, group: int) -> np.random.PCG64:
+    def _draws(self, group: int) -> np.random.Generator:
         """The generator, positioned at the first draw of ``group``."""
         per_group = self.group * self.channels * self.pairs
         target = group * per_group
-        bits, position = self._bits or (_generator(self.seed), 0)
-        if position > target:
-            bits, position = _generator(self.seed), 0
+        if self._bits is None or self._bits[2] > target:
+            bits = _generator(self.seed)
+            self._bits = (bits, np.random.Generator(bits), 0)
+        bits, draws, position = self._bits
         if target > position:
             bits.advance(target - position)
-        self._bits = (bits, target + per_group)
-        return bits
+        self._bits = (bits, draws, target + per_group)
+        return draws
 
     def _segments(self, group: int) -> np.ndarray:
-        """Windowed segments of one group: float32, ``(group, channels, length)``."""
+        """Windowed segments of one group: float32, ``(group, channels, length)``.
+
+        Every array is reused from group to group: fresh half-megabyte arrays cost
+        page faults that made the inverse FFT 2.5× slower than the transform itself.
+        """
         if group in self._cache:
             self._cache.move_to_end(group)
             return self._cache[group]
         rows = self.group * self.channels
-        radius, angle = _gaussian_pairs(self._draws(group), (rows, self.pairs))
+        if self._uniforms is None:
+            self._uniforms = np.empty((2, rows, self.pairs), dtype=np.float32)
+        uniforms = self._uniforms
+        _gaussian_pairs(self._draws(group), uniforms)
+        radius, angle = uniforms[0], uniforms[1]
+        if len(self._cache) >= _CACHED_GROUPS:
+            flat = self._cache.popitem(last=False)[1].reshape(rows, self.length)
+        else:
+            flat = np.empty((rows, self.length), dtype=np.float32)
         if self.color == "white":
             radius *= np.float32(self.sigma)
-            flat: np.ndarray = np.empty((rows, self.length), dtype=np.float32)
             half = self.length // 2
             np.cos(angle, out=flat[:, :half])
             np.sin(angle, out=flat[:, half:])
@@ -130,7 +151,9 @@ class NoiseSource:
         else:
             # 2·pairs iid Gaussians, cosines first then sines (contiguous writes), read as
             # (re, im) pairs of complex64: any layout of iid Gaussians is iid complex
-            gaussians = np.empty((rows, 2 * self.pairs), dtype=np.float32)
+            if self._gaussians is None:
+                self._gaussians = np.empty((rows, 2 * self.pairs), dtype=np.float32)
+            gaussians = self._gaussians
             for half, (trig, gain) in enumerate(
                 ((np.cos, self._gain_cos), (np.sin, self._gain_sin))
             ):
@@ -139,25 +162,35 @@ class NoiseSource:
                 part *= radius
                 part *= gain
             spectrum = gaussians.view(np.complex64)
-            shaped = np.fft.irfft(spectrum, n=self.length, axis=1)
-            flat = shaped.astype(np.float32, copy=False)  # numpy < 2 returns float64
+            if _FFT_HAS_OUT:
+                np.fft.irfft(spectrum, n=self.length, axis=1, out=flat)
+            else:  # pragma: no cover - numpy 1.26 computes in float64
+                flat[...] = np.fft.irfft(spectrum, n=self.length, axis=1)
             flat[:, : self.taper] *= self._rise
             flat[:, self.length - self.taper :] *= self._fall
         segments = flat.reshape(self.group, self.channels, self.length)
         self._cache[group] = segments
-        if len(self._cache) > _CACHED_GROUPS:
-            self._cache.popitem(last=False)
         return segments
 
-    def add_to(self, out: np.ndarray, start: int) -> None:
-        """Add the noise of frames ``start ... start+n`` to ``out``, shape ``(channels, n)``."""
+    def add_to(self, out: np.ndarray, start: int, *, fresh: bool = False) -> None:
+        """Add the noise of frames ``start ... start+n`` to ``out``, shape ``(channels, n)``.
+
+        ``fresh``: ``out`` holds nothing yet (any values), so it is written rather than
+        added to; only the overlaps of consecutive segments are sums. That spares the
+        caller zeroing a block that noise alone fills, and a pass over it.
+        """
         stop = start + out.shape[1]
         first = (start - self.length) // self.hop + 1
         last = (stop - 1) // self.hop
+        filled = start  # with fresh: frames before this are written
         for index in range(max(first, -1), last + 1):
             begin = index * self.hop
             lo, hi = max(begin, start), min(begin + self.length, stop)
-            if lo < hi:
-                group, row = divmod(index + 1, self.group)
-                segment = self._segments(group)[row]
-                out[:, lo - start : hi - start] += segment[:, lo - begin : hi - begin]
+            if lo >= hi:
+                continue
+            group, row = divmod(index + 1, self.group)
+            segment = self._segments(group)[row]
+            split = max(lo, min(filled, hi)) if fresh else hi
+            out[:, lo - start : split - start] += segment[:, lo - begin : split - begin]
+            out[:, split - start : hi - start] = segment[:, split - begin : hi - begin]
+            filled = max(filled, hi)

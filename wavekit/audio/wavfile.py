@@ -15,6 +15,7 @@ import base64
 import io
 import os
 import secrets
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,46 +102,65 @@ class Quantizer:
         self.bits = spec.bits_per_sample
         self.dither = spec.dither and self.bits in (8, 16)
         self.sample_dtype = np.dtype(_SAMPLE_DTYPES[self.bits])
-        self._rng = np.random.Generator(np.random.PCG64(spec.seed))
+        # seeding costs ~3 % of writing a minute of noise: only when dither needs it
+        self._rng = np.random.Generator(np.random.PCG64(spec.seed)) if self.dither else None
 
     def __call__(self, block: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Quantise normalised frames ``(n, channels)`` into ``out`` (new if ``None``)."""
-        frames, channels = block.shape
+        channels = block.shape[1]
+        shared = channels > 1 and block.strides[1] == 0
+        return self._quantize_pieces(block[:, :1] if shared else block, channels, out)
+
+    def _quantize_pieces(
+        self, signal: np.ndarray, channels: int, out: np.ndarray | None, scratch: bool = False
+    ) -> np.ndarray:
+        """Quantise ``signal`` (frames, 1 or ``channels``) into ``out`` (frames, channels).
+
+        ``scratch``: ``signal`` is ours to overwrite, so it is quantised in place.
+        """
+        frames = signal.shape[0]
         if out is None:
             out = np.empty((frames, channels), dtype=self.sample_dtype)
-        shared = channels > 1 and block.strides[1] == 0
-        signal = block[:, :1] if shared else block
         for lo in range(0, frames, QUANTIZE_FRAMES):  # pieces that stay in cache
             hi = min(lo + QUANTIZE_FRAMES, frames)
-            self._quantize(signal[lo:hi], out[lo:hi])
+            self._quantize(signal[lo:hi], out[lo:hi], scratch)
         return out
 
     def scaled(self, raw: np.ndarray, raw_peak: float) -> Iterator[np.ndarray]:
-        """Normalise (:func:`~wavekit.audio.synth.scale`) and quantise a raw block, piece
+        """Normalise (as :func:`~wavekit.audio.synth.scale`) and quantise a raw block, piece
         by piece: each piece is still in cache for the next step, and the small arrays
         handed to the writer come from recycled memory (fresh pages of one big output
-        array cost more than quantising them)."""
+        array cost more than quantising them). Normalising writes each raw column into
+        the interleaved piece (one pass instead of a copy and a multiply), and the piece
+        is then quantised in place."""
         frames, width = raw.shape
         piece = np.empty((min(frames, QUANTIZE_FRAMES), width), dtype=raw.dtype)
+        output = synth.output_dtype(self.spec)
         for lo in range(0, frames, QUANTIZE_FRAMES):
             hi = min(lo + QUANTIZE_FRAMES, frames)
             rows = piece[: hi - lo]
-            _copy_columns(rows, raw[lo:hi])  # raw holds one column per signal: interleave
-            yield self(synth.scale(self.spec, rows, raw_peak))
+            synth.scale_into(self.spec, raw[lo:hi], rows, raw_peak)
+            normalised = rows.astype(output, copy=False)
+            channels = self.spec.number_of_channels
+            yield self._quantize_pieces(normalised, channels, None, normalised is rows)
 
-    def _quantize(self, x: np.ndarray, out: np.ndarray) -> None:
-        """Quantise ``x`` (frames, 1 or channels) into ``out`` (frames, channels)."""
+    def _quantize(self, x: np.ndarray, out: np.ndarray, scratch: bool = False) -> None:
+        """Quantise ``x`` (frames, 1 or channels) into ``out`` (frames, channels); with
+        ``scratch``, ``x`` (C-ordered) is overwritten instead of copied."""
         if self.bits == "float32":
             _copy_columns(out, x)  # already float32 (scale casts)
             return
         bits = self.bits
         full_scale = float(2 ** (bits - 1) - 1)
-        y: np.ndarray = np.multiply(x, x.dtype.type(full_scale), order="C")
-        if self.dither:
+        if scratch and x.flags.c_contiguous:
+            y = np.multiply(x, x.dtype.type(full_scale), out=x)
+        else:
+            y = np.multiply(x, x.dtype.type(full_scale), order="C")
+        if self._rng is not None:
             u = self._rng.random((*x.shape, 2), dtype=np.float32)
             y += u[..., 0] - u[..., 1]
         np.rint(y, out=y)
-        if self.dither:  # without dither |y| ≤ full_scale·(1 + 4 ulp), which rounds in range
+        if self._rng is not None:  # without dither |y| ≤ full_scale·(1 + 4 ulp): in range
             np.clip(y, -full_scale - 1, full_scale, out=y)
         _copy_columns(out, y)  # exact: y holds integers in range
         if bits in (8, 24):  # libsndfile maps int16 >> 8 onto unsigned 8-bit, and keeps
@@ -246,8 +266,38 @@ def _write_to(
             _without_peak_chunk(out)
         out.comment = spec_comment(spec)
         out.software = "wavekit"
+        verbatim = fmt != "FLAC" and subtype in _VERBATIM and sys.byteorder == "little"
         for samples in encoded_blocks(spec, block_frames, progress):
-            out.write(samples)
+            _write_samples(out, samples, verbatim)
+
+
+_VERBATIM = frozenset({"PCM_16", "PCM_32", "FLOAT"})
+"""Subtypes whose bytes in a (little-endian) WAV or RF64 file are our samples' bytes."""
+_CTYPES = {np.dtype(np.int16): "short", np.dtype(np.int32): "int", np.dtype(np.float32): "float"}
+
+
+def _write_samples(out: sf.SoundFile, samples: np.ndarray, verbatim: bool) -> None:
+    """Hand samples ``(frames, channels)`` to libsndfile, through its C calls.
+
+    ``SoundFile.write`` asks libsndfile for the position before and after every call
+    and seeks to the end and back (to keep its ``frames`` attribute), and each seek
+    flushes our Python file buffer. Verbatim subtypes go further: ``sf_write_raw``
+    stores the bytes as they are in one write, where ``sf_writef_short`` would copy
+    them through an 8 KiB buffer and call back into Python for every 8 KiB. Either
+    way libsndfile counts the frames for the header; the bytes are the same.
+    """
+    samples = np.ascontiguousarray(samples)
+    ffi, snd = sf._ffi, sf._snd
+    if verbatim:
+        done = snd.sf_write_raw(out._file, ffi.from_buffer(samples), samples.nbytes)
+        expected = samples.nbytes
+    else:
+        ctype = _CTYPES[samples.dtype]
+        data = ffi.cast(f"{ctype} *", samples.ctypes.data)
+        done = getattr(snd, f"sf_writef_{ctype}")(out._file, data, samples.shape[0])
+        expected = samples.shape[0]
+    if done != expected:  # the file's write failed (its exception is printed by cffi)
+        raise OSError(f"writing audio: {done} of {expected} stored (is the disk full?)")
 
 
 _SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's sndfile.h
