@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WORKER_NICENESS = 10
+WORKER_SWITCH_INTERVAL_S = 0.0002
 STOP_BUDGET_S = 2.0
 """How long :meth:`Runtime.close` waits for each background part (worker threads, the
 worker process, cleaner, refresher) before leaving it: ``wavekit serve`` must exit
@@ -346,6 +348,11 @@ def _worker_process_main(settings_json: str, parent_pid: int) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the parent stops us
     os.nice(WORKER_NICENESS)  # accepting requests comes first; synthesis drains the queue after
+    # Its threads write the jobs database between synthesis steps. Each SQLite call gives
+    # the GIL up and takes it back, and a synthesising thread kept it for up to the 5 ms
+    # switch interval, while the database's write lock was held: the API's BEGIN waited
+    # for it (18 % of its event loop under load, ADR 0007). A short interval bounds that.
+    sys.setswitchinterval(WORKER_SWITCH_INTERVAL_S)
     settings = Settings.model_validate_json(settings_json)
     runtime = Runtime.local(settings)
     runtime.worker.start()
