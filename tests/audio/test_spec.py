@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import math
 
+import jsonschema
 import pytest
 
 from wavekit import InvalidSpecError, ToneSpec, midi_to_hz, parse_frequency, parse_volume
@@ -230,3 +231,42 @@ def test_noise_alone_is_a_spec() -> None:
     assert spec.frequencies == ()
     assert spec.noise is not None
     assert spec.noise.color == "brown"
+
+
+# --- the JSON schema documents the shorthands validation accepts ---
+
+SHORTHANDS = [
+    {"frequencies": [440, "A4", "midi:69", "1.5kHz", {"freq": 220}]},
+    {"frequencies": [{"freq": "C#5", "freq_end": "midi:100", "sweep": "linear"}]},
+    {"frequencies": [440.5], "volume": "-20dB"},
+    {"frequencies": [], "noise": "pink"},
+    {"frequencies": [], "noise": {"color": "brown", "amplitude": 0.2}},
+]
+
+
+@pytest.mark.parametrize("document", SHORTHANDS)
+def test_the_json_schema_accepts_every_shorthand_the_model_takes(
+    document: dict[str, object],
+) -> None:
+    """pydantic documents the validated types (``freq`` a number, items objects); the
+    schema (and so ``/openapi.json``) must also admit what the validators read."""
+    ToneSpec.parse(document)  # valid...
+    validator = jsonschema.Draft202012Validator(ToneSpec.model_json_schema())
+    assert list(validator.iter_errors(document)) == []  # ...and documented as valid
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"frequencies": [True]},
+        {"frequencies": [-3]},
+        {"frequencies": [{"freq": 0}]},
+        {"frequencies": [440], "noise": "blue"},
+        {"frequencies": [440], "volume": 2},
+    ],
+)
+def test_the_json_schema_still_rejects_what_the_model_rejects(document: dict[str, object]) -> None:
+    with pytest.raises(InvalidSpecError):
+        ToneSpec.parse(document)
+    validator = jsonschema.Draft202012Validator(ToneSpec.model_json_schema())
+    assert list(validator.iter_errors(document)) != []

@@ -120,6 +120,72 @@ def _is_default(default: object) -> Any:
     return lambda value: value == default
 
 
+_FREQUENCY_TEXT: dict[str, Any] = {
+    "type": "string",
+    "description": "Hz as text ('440', '1.5kHz'), a note name ('A4', 'C#5+15c') "
+    "or a MIDI number ('midi:69').",
+    "examples": ["A4", "C#5+15c", "midi:69", "1.5kHz"],
+}
+"""JSON schema of the frequency text that :func:`parse_frequency` reads."""
+
+
+def _with_alternatives(schema: dict[str, Any], *alternatives: dict[str, Any]) -> None:
+    """Widen a field's generated JSON schema to the shorthands its validator also takes.
+
+    pydantic documents the type a field holds after validation (``freq`` a number, a
+    ``frequencies`` item a ``Partial``), not what a "before" validator accepts (``"A4"``,
+    ``440``): this adds those as ``anyOf`` branches, keeping the generated constraints,
+    title, description and default. Validation itself is unchanged.
+    """
+    if "anyOf" in schema:  # optional: keep null last
+        branches = schema["anyOf"]
+        nulls = [b for b in branches if b == {"type": "null"}]
+        schema["anyOf"] = [b for b in branches if b not in nulls] + list(alternatives) + nulls
+        return
+    kept = ("title", "description", "default", "examples")
+    typed = {key: value for key, value in schema.items() if key not in kept}
+    for key in typed:
+        del schema[key]
+    schema["anyOf"] = [typed, *alternatives]
+
+
+def _frequency_schema(schema: dict[str, Any]) -> None:
+    _with_alternatives(schema, _FREQUENCY_TEXT)
+
+
+def _partials_schema(schema: dict[str, Any]) -> None:
+    """Items of ``frequencies``: a partial object, or a sine given by its Hz or its text."""
+    schema["items"] = {
+        "anyOf": [
+            schema["items"],
+            {"type": "number", "exclusiveMinimum": 0, "description": "A sine, in Hz."},
+            {**_FREQUENCY_TEXT, "description": "A sine: " + _FREQUENCY_TEXT["description"]},
+        ]
+    }
+
+
+def _volume_schema(schema: dict[str, Any]) -> None:
+    _with_alternatives(
+        schema,
+        {
+            "type": "string",
+            "description": "dBFS, at most 0: '-20dB', '-6 dBFS'.",
+            "examples": ["-20dB"],
+        },
+    )
+
+
+def _noise_schema(schema: dict[str, Any]) -> None:
+    _with_alternatives(
+        schema,
+        {
+            "type": "string",
+            "enum": list(NOISE_COLORS),
+            "description": "The colour alone, at amplitude 1.",
+        },
+    )
+
+
 class Partial(BaseModel):
     """One partial: ``amplitude * wave(2π·freq·t + phase)``, a sine unless ``waveform`` says.
 
@@ -133,7 +199,12 @@ class Partial(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    freq: float = Field(gt=0, allow_inf_nan=False, description="Frequency in Hz.")
+    freq: float = Field(
+        gt=0,
+        allow_inf_nan=False,
+        description="Frequency in Hz (or a note name, 'midi:69', '1.5kHz').",
+        json_schema_extra=_frequency_schema,
+    )
     amplitude: float = Field(
         default=1.0,
         ge=0,
@@ -159,6 +230,7 @@ class Partial(BaseModel):
         allow_inf_nan=False,
         exclude_if=_is_default(None),
         description="Sweep from `freq` to this frequency (Hz or note) over the whole tone.",
+        json_schema_extra=_frequency_schema,
     )
     sweep: SweepKind | None = Field(
         default=None,
@@ -245,6 +317,7 @@ class ToneSpec(BaseModel):
         max_length=MAX_PARTIALS,
         description="Partials: Hz, note names ('A4', 'C#5+15c'), 'midi:69', or objects; "
         "at least one unless `noise` is given.",
+        json_schema_extra=_partials_schema,
     )
     volume: float = Field(
         default=0.5,
@@ -252,6 +325,7 @@ class ToneSpec(BaseModel):
         le=1,
         allow_inf_nan=False,
         description="Peak of the mix, linear 0..1 (or dBFS text such as '-20dB').",
+        json_schema_extra=_volume_schema,
     )
     duration: float = Field(
         default=1.0,
@@ -270,6 +344,7 @@ class ToneSpec(BaseModel):
         default=None,
         exclude_if=_is_default(None),
         description="Noise mixed in: {'color': 'white'|'pink'|'brown', 'amplitude': 0..1}.",
+        json_schema_extra=_noise_schema,
     )
 
     def __init__(self, **data: Any) -> None:
