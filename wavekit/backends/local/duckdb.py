@@ -80,6 +80,7 @@ class DuckDBWarehouse:
         if threads is not None:
             self._con.execute(f"SET threads = {int(threads)}")
         self._con.execute("SET enable_profiling = 'no_output'")
+        self._con.execute("SET enable_progress_bar = false")  # long queries drew on stdout
         self.table = catalog.parse_table_ddl(catalog.load(catalog.names(catalog.TABLE_PREFIX)[0]))
         self.schema: dict[str, dict[str, str]] = {
             self.table.name: dict(self.table.columns + self.table.partitions)
