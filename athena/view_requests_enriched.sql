@@ -1,7 +1,10 @@
 -- One row per event with the derived keys the leaderboards and usage queries share.
 -- chord: the sorted set of distinct frequencies; audio_bytes: the PCM bytes the spec
 -- implies (frames × channels × bytes per sample; bits_per_sample / 8 is integer division);
--- is_tone_request: an accepted POST /waves; is_download: a successful download or chunk.
+-- is_tone_request: an accepted POST /waves (or its WaveBuilder twin, POST /wavebuilder/main);
+-- is_download: a successful download, chunk, WaveBuilder delivery or file by link (the
+-- 303 of .../download took the claim and sent 0 bytes; GET /files/{token} sent the file
+-- and claimed nothing, so a link download counts once and with its bytes).
 -- Views take no parameters: every query on top filters on dt, which Athena and DuckDB
 -- push through the view to prune partitions.
 CREATE OR REPLACE VIEW requests_enriched AS
@@ -34,8 +37,10 @@ SELECT
     date_trunc('hour', e.ts) AS hour,
     hour(e.ts) AS hour_of_day,
     e.status_code < 400 AS success,
-    e.route = 'POST /waves' AND e.status_code BETWEEN 200 AND 299 AS is_tone_request,
-    (e.route LIKE '% /waves/%/download' OR e.route LIKE '% /waves/%/chunks/%')
+    e.route IN ('POST /waves', 'POST /wavebuilder/main')
+        AND e.status_code BETWEEN 200 AND 299 AS is_tone_request,
+    (e.route LIKE '% /waves/%/download' OR e.route LIKE '% /waves/%/chunks/%'
+        OR e.route IN ('GET /wavebuilder/delivery', 'GET /files/{token}'))
         AND e.status_code < 400 AS is_download,
     array_sort(array_distinct(e.frequencies)) AS chord,
     CAST(round(e.duration_s * e.sample_rate) AS bigint) * e.channels

@@ -192,7 +192,7 @@ def tone_fields(spec: ToneSpec | None) -> dict[str, Any]:
     }
 
 
-DOWNLOAD_ROUTE_MARKERS = ("/download", "/chunks/")
+DOWNLOAD_ROUTE_MARKERS = ("/download", "/chunks/", "/wavebuilder/delivery")
 
 
 def download_claim_field(route: str, spec: ToneSpec | None, claimed: bool | None) -> bool | None:

@@ -16,7 +16,10 @@ import pandas as pd
 
 from wavekit.events import read_lake
 
-DOWNLOAD = re.compile(r"^\S+ /waves/.+/(download|chunks/.+)$")
+DOWNLOAD = re.compile(
+    r"^(\S+ /waves/.+/(download|chunks/.+)|GET /wavebuilder/delivery|GET /files/\{token\})$"
+)
+TONE_ROUTES = {"POST /waves", "POST /wavebuilder/main"}
 SPEC_COLUMNS = ["duration_s", "sample_rate", "bits_per_sample", "channels", "volume"]
 KIND_COLUMNS = ["waveforms", "sweep_ends", "noise"]
 
@@ -33,7 +36,7 @@ def load_events(lake: Any) -> pd.DataFrame:
 def enrich(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame["success"] = frame["status_code"] < 400
-    frame["is_tone_request"] = (frame["route"] == "POST /waves") & frame["status_code"].between(
+    frame["is_tone_request"] = frame["route"].isin(TONE_ROUTES) & frame["status_code"].between(
         200, 299
     )
     frame["is_download"] = frame["route"].map(lambda r: bool(DOWNLOAD.match(r))) & (

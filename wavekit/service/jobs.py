@@ -30,9 +30,9 @@ import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from wavekit.audio.spec import ToneSpec
 from wavekit.clock import Clock, utc_now
@@ -72,6 +72,8 @@ class Chunk:
     total_bytes: int
     chunk_bytes: int
     download_token: str = ""
+    claimed: bool = False
+    """Whether this read took the job's one download claim (the request-log event says so)."""
 
     @property
     def sha256(self) -> str:
@@ -85,9 +87,15 @@ class CleanReport:
 
 
 class LoopCommits(Protocol):
-    """A job store whose writes made on an event loop can share one COMMIT per loop
-    iteration (SQLite locally, see ADR 0007; DynamoDB and SQS writes are durable when
-    they return, so the AWS backends have none)."""
+    """A job store whose writes can share a transaction: those made on an event loop one
+    COMMIT per loop iteration, a thread's in one block (SQLite locally, see ADR 0007;
+    DynamoDB and SQS writes are durable when they return, so the AWS backends have none).
+    """
+
+    def together(self) -> AbstractContextManager[None]:
+        """This thread's writes (jobs and queue) inside the block are one transaction,
+        committed when it ends, undone together if it raises."""
+        ...
 
     def deferring(self) -> AbstractContextManager[Callable[[], Awaitable[None]]]:
         """Writes made inside the block return before their COMMIT; after the block,
@@ -248,6 +256,7 @@ class JobService:
         """
         now = self.clock()
         credential = f"holder:{holder}" if holder is not None else download_token
+        took_claim = False
         job = self.get(request_id)
         if job.status is not JobStatus.DOWNLOADING:
             job = self._ready(request_id)
@@ -257,6 +266,7 @@ class JobService:
             claimed = self.jobs.claim_download(request_id, minted, until, now)
             if claimed is not None:
                 credential = minted
+                took_claim = True
             job = claimed if claimed is not None else self.get(request_id)
         if job.status is not JobStatus.DOWNLOADING:
             self._ready(request_id)  # raises: downloaded, expired, or made again
@@ -270,7 +280,7 @@ class JobService:
             self.jobs.transition(
                 request_id, [JobStatus.DOWNLOADING], JobStatus.DOWNLOADED, downloaded_at=now
             )
-        return Chunk(data, offset_num, is_last, size, step, job.download_token or "")
+        return Chunk(data, offset_num, is_last, size, step, job.download_token or "", took_claim)
 
     def _check_claim(self, job: Job, credential: str | None, now: dt.datetime) -> None:
         """Pass only the claim's holder, and only while the claim lasts."""
@@ -310,7 +320,17 @@ class JobService:
         if job is None or job.status is not JobStatus.IN_PROGRESS:
             self.queue.ack(message)
             return
-        attempts = self.jobs.add_attempt(job.request_id)
+        try:
+            existing = self.blobs.size(job.blob_key)
+        except BackendError:  # the attempt below meets it again, and retries
+            existing = None
+        if existing is not None:  # an identical spec was made already: one write in all
+            with self._together():
+                self.jobs.add_attempt(job.request_id)
+                self._finish(job, message, JobStatus.READY, bytes=existing)
+            return
+        attempts = self.jobs.add_attempt(job.request_id)  # committed before the work: a
+        # crash while synthesising still counts (max_attempts stops a job that kills us)
         try:
             size = self._make_file(job)
         except Exception as exc:
@@ -319,26 +339,29 @@ class JobService:
             )
             if permanent or attempts >= self.settings.max_attempts:
                 log.exception("job %s failed after %d attempt(s)", job.request_id, attempts)
-                self.jobs.transition(
-                    job.request_id,
-                    [JobStatus.IN_PROGRESS],
-                    JobStatus.FAILED,
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-                self.queue.ack(message)
+                self._finish(job, message, JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
             else:
                 log.warning(
                     "job %s attempt %d failed (%s); will retry", job.request_id, attempts, exc
                 )
                 self.queue.retry_later(message, min(60.0, 2.0**attempts))
             return
-        self.jobs.transition(job.request_id, [JobStatus.IN_PROGRESS], JobStatus.READY, bytes=size)
-        self.queue.ack(message)
+        self._finish(job, message, JobStatus.READY, bytes=size)
+
+    def _together(self) -> AbstractContextManager[None]:
+        """One transaction for the writes inside, where the backend has them."""
+        return self.loop_commits.together() if self.loop_commits is not None else nullcontext()
+
+    def _finish(self, job: Job, message: QueueMessage, to: JobStatus, **fields: Any) -> None:
+        """Move the job out of ``in_progress`` and delete its message, in one transaction
+        where the backend allows (locally: one take of the write lock instead of two).
+        Elsewhere in that order: a crash between the two redelivers the message, and the
+        job, no longer in progress, is acked without work."""
+        with self._together():
+            self.jobs.transition(job.request_id, [JobStatus.IN_PROGRESS], to, **fields)
+            self.queue.ack(message)
 
     def _make_file(self, job: Job) -> int:
-        existing = self.blobs.size(job.blob_key)
-        if existing is not None:  # an identical spec was made already
-            return existing
         from wavekit.audio import wavfile  # numpy and soundfile: only where files are made
 
         spec = ToneSpec.parse(job.spec_json)

@@ -39,6 +39,7 @@ from wavekit.errors import (
 from wavekit.ports import JobStatus
 from wavekit.service.api.deps import Api
 from wavekit.service.api.middleware import client_id_of
+from wavekit.service.api.routes.waves import log_download
 from wavekit.service.api.schemas import RETRY_AFTER, error_responses
 
 router = APIRouter(prefix="/wavebuilder", tags=["wavebuilder"])
@@ -228,12 +229,14 @@ def wavebuilder_delivery(
         raise JobNotFoundError(f"file_id: request {request_id!r} has no file {file_id!r}")
     in_progress = {"status": "in_progress"}
     if job.status is JobStatus.IN_PROGRESS:
+        log_download(request, job, claimed=False)
         response.headers["Retry-After"] = "1"
         return in_progress
     holder = client_id_of(dict(request.headers), request.scope)
     try:
         chunk = service.read_chunk(request_id, offset_num, holder=holder)
     except JobNotReadyError:  # the shared file was cleaned and is being made again
+        log_download(request, job, claimed=False)
         response.headers["Retry-After"] = "1"
         return in_progress
     except JobGoneError:
@@ -243,7 +246,7 @@ def wavebuilder_delivery(
                 "that first asked for a chunk of the ready file reads the rest)"
             ) from None
         raise
-    request.state.spec = ToneSpec.parse(job.spec_json)  # a download carries its spec
+    log_download(request, job, claimed=chunk.claimed)  # a download carries its spec
     return {
         "status": "ready",
         "file": base64.b64encode(chunk.data).decode(),

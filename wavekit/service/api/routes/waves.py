@@ -52,7 +52,7 @@ def _job_body(job: Job) -> dict[str, Any]:
     return body
 
 
-def _log_download(request: Request, job: Job, *, claimed: bool) -> None:
+def log_download(request: Request, job: Job, *, claimed: bool) -> None:
     """What a download's request-log event carries: its request and the spec downloaded
     (so the downloaded-specs boards need no join back to the POST), and whether this
     answer took the job's one download claim (``download_claim``, see
@@ -172,7 +172,7 @@ async def get_wave(request_id: RequestId, response: Response, api: Api) -> dict[
 def download_wave(request_id: RequestId, request: Request, api: Api) -> Response:
     settings, service = api.context.settings, api.context.service
     job = service.claim_download(request_id)
-    _log_download(request, job, claimed=True)
+    log_download(request, job, claimed=True)
     filename = f"wavekit-{job.file_id[:12]}.wav"
     ttl = settings.download_url_ttl_s
     url = service.blobs.presigned_url(job.blob_key, ttl, filename)
@@ -206,7 +206,7 @@ def download_file(token: str, request: Request, api: Api) -> StreamingResponse:
         raise JobGoneError("the file is no longer stored")
     if grant.request_id is not None:  # links signed before grants named their request: none
         try:
-            _log_download(request, service.get(grant.request_id), claimed=False)
+            log_download(request, service.get(grant.request_id), claimed=False)
         except JobNotFoundError:
             request.state.request_id = grant.request_id
 
@@ -259,11 +259,11 @@ def get_chunk(
     service = api.context.service
     job = service.get(request_id)
     if job.status is JobStatus.IN_PROGRESS:
-        _log_download(request, job, claimed=False)
+        log_download(request, job, claimed=False)
         response.headers.update(_progress_headers(job))
         return {"status": job.status.value, "offset_num": offset_num, "is_last": False}
     chunk = service.read_chunk(request_id, offset_num, download_token)
-    _log_download(request, job, claimed=download_token is None)  # no token: this one claimed
+    log_download(request, job, claimed=chunk.claimed)
     return {
         "status": JobStatus.READY.value,
         "download_token": chunk.download_token,
