@@ -1,0 +1,49 @@
+"""``POST /waves`` validates a good body once (ADR 0007, third round): the spec it builds
+must be the very ``ToneSpec`` that ``ToneSpec.model_validate_json`` builds, and a bad
+body must still fail as before."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from wavekit.audio.spec import ToneSpec
+from wavekit.service.api.spec_body import _VALIDATE_ONCE
+
+GOOD = [
+    b'{"frequencies":[440.25],"duration":0.05}',
+    b'{"frequencies":["A4","C#5+15c","midi:60","1.5kHz"],"volume":"-6dB"}',
+    b'{"frequencies":[{"freq":220,"amplitude":0.5,"waveform":"square","channel":1}],'
+    b'"number_of_channels":2,"bits_per_sample":"float32","fade_in":0,"dither":false}',
+    b'{"frequencies":[{"freq":100,"freq_end":1000,"sweep":"log"}],"sample_rate":8000,'
+    b'"bits_per_sample":24}',
+    b'{"frequencies":[],"noise":{"color":"pink","amplitude":0.2},"duration":1}',
+    b'{"frequencies":[440],"bits_per_sample":8,"dither":true,"fade_out":0.5}',
+]
+BAD = [
+    b'{"frequencies":[-1]}',
+    b'{"frequencies":[440],"volume":"+3dB"}',
+    b'{"frequencies":[440],"sample_rate":1}',
+    b'{"frequencies":[{"freq":440,"channel":5}],"number_of_channels":2}',
+    b'{"frequencies":"A4"',
+    b"[]",
+]
+
+
+@pytest.mark.parametrize("body", GOOD)
+def test_a_good_body_gives_the_same_spec_as_the_model(body: bytes) -> None:
+    once = _VALIDATE_ONCE.validate_json(body)
+    model = ToneSpec.model_validate_json(body)
+    assert type(once) is ToneSpec
+    assert once == model
+    assert once.model_fields_set == model.model_fields_set
+    assert once.canonical_json() == model.canonical_json()
+    assert once.spec_hash == model.spec_hash
+
+
+@pytest.mark.parametrize("body", BAD)
+def test_a_bad_body_fails_both_ways(body: bytes) -> None:
+    with pytest.raises(ValidationError):
+        _VALIDATE_ONCE.validate_json(body)
+    with pytest.raises(ValidationError):
+        ToneSpec.model_validate_json(body)
