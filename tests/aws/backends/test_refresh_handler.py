@@ -29,6 +29,9 @@ def _seed_one_row_per_board(setup_statements: int) -> None:
         "bits_per_sample": ("16", "integer"),
         "channels": ("2", "integer"),
         "volume": ("0.5", "double"),
+        "waveforms": ("", "array"),  # empty text: null, as Athena returns it for all-sine specs
+        "sweep_ends": ("", "array"),
+        "noise": ("", "varchar"),
     }
     backend = athena_backends[ACCOUNT][REGION]
     for _ in range(setup_statements):

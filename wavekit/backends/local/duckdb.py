@@ -9,6 +9,7 @@ every query runs in a UTC session with profiling on, so results report the bytes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -80,7 +81,10 @@ class DuckDBWarehouse:
         if threads is not None:
             self._con.execute(f"SET threads = {int(threads)}")
         self._con.execute("SET enable_profiling = 'no_output'")
-        self._con.execute("SET enable_progress_bar = false")  # long queries drew on stdout
+        # Long queries drew a progress bar on stdout, under the CLI's JSON too. In a Jupyter
+        # kernel without ipywidgets DuckDB refuses the setting, and draws no bar there.
+        with contextlib.suppress(duckdb.Error):
+            self._con.execute("SET enable_progress_bar = false")
         self.table = catalog.parse_table_ddl(catalog.load(catalog.names(catalog.TABLE_PREFIX)[0]))
         self.schema: dict[str, dict[str, str]] = {
             self.table.name: dict(self.table.columns + self.table.partitions)
