@@ -29,13 +29,14 @@ SECTIONS = [
     "Latency per route",
     "Errors by code",
     "Leaderboards",
+    "What the tones are made of",
     "Estimated cost per day",
     "The week's most popular chord",
 ]
 START = END - dt.timedelta(days=7)
 RAW_FLOAT = re.compile(r"\d\.\d{6}(?!\d)")
 """How pandas shows a float by default: ``523.251131``, ``5.742000``, ``5317.292660``."""
-REPORT_TABLES = 6  # latency, errors, three boards, cost per day
+REPORT_TABLES = 7  # latency, errors, three boards, tone kinds, cost per day
 
 
 def test_usage_report_numbers_match_pandas(report_lake: Path) -> None:
@@ -53,9 +54,15 @@ def test_usage_report_numbers_match_pandas(report_lake: Path) -> None:
     tones = week[week["is_tone_request"] & (sizes >= 2)]
     most = tones["chord"].map(tuple).value_counts()
     assert board.top_chord in {c for c, n in most.items() if n == most.iloc[0]}
+    expected = reference.usage(events, "tone_kinds", START, END, prices=None)
+    got = board.tone_kinds
+    assert {(r.dimension, r.value): (r.requests, r.audio_bytes) for r in got.itertuples()} == {
+        (r.dimension, r.value): (r.requests, r.audio_bytes) for r in expected.itertuples()
+    }
+    assert {"square", "sine"} <= set(got.loc[got["dimension"] == "waveform", "value"])
     assert sorted(board.tables()) == sorted(
         ["summary", "requests_per_hour", "latency_by_route", "errors_by_code", "cost_per_day",
-         "frequencies_by_requests", "chords_by_requests", "clients_by_requests"]
+         "tone_kinds", "frequencies_by_requests", "chords_by_requests", "clients_by_requests"]
     )  # fmt: skip
 
 
@@ -129,7 +136,8 @@ def test_report_text_is_for_people(rendered: Path) -> None:
     assert not RAW_FLOAT.search(text), RAW_FLOAT.search(text)
     assert text.count("<table") == REPORT_TABLES
     assert "row_heading" not in text  # no index column
-    for header in ("p95 (ms)", "Data (MB)", "Share of all requests (%)", "Total ($)", "Change"):
+    for header in ("p95 (ms)", "Data (MB)", "Share of all requests (%)", "Total ($)", "Change",
+                   "Made of", "Audio (MB)"):  # fmt: skip
         assert header in text, header
     assert re.search(r"\d,\d{3}", text)  # thousands separators
     assert re.search(r"\d+\.\d Hz \([A-G]#?-?\d", text)  # "440.0 Hz (A4)"

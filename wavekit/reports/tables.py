@@ -154,6 +154,25 @@ def errors_table(errors: pd.DataFrame) -> Styler:
     return people_table(errors, ERROR_COLUMNS, name="errors_by_code")
 
 
+TONE_KIND_COLUMNS = (
+    Column("dimension", "Made of", str.capitalize, align="left"),
+    Column("value", "Kind", str, align="left"),
+    Column("requests", "Requests", fmt.count),
+    Column("audio_bytes", "Audio (MB)", fmt.megabytes_number),
+)
+
+
+def tone_kinds_table(kinds: pd.DataFrame) -> Styler:
+    """Accepted tone requests by waveform, noise colour and sweep (``usage_tone_kinds``),
+    megabytes to one set of decimals so the points line up."""
+    places = fmt.megabyte_places(kinds["audio_bytes"])
+    columns = [
+        *TONE_KIND_COLUMNS[:-1],
+        Column("audio_bytes", "Audio (MB)", lambda v: fmt.megabytes_number(v, places)),
+    ]
+    return people_table(kinds, columns, name="tone_kinds")
+
+
 def _key_column(board: Leaderboard) -> Column:
     key = board.key_columns[0] if board.key_columns else ""
     if key == "frequency":

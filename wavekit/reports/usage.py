@@ -55,6 +55,7 @@ class UsageReport:
     latency: pd.DataFrame
     errors: pd.DataFrame
     cost: pd.DataFrame
+    tone_kinds: pd.DataFrame
     boards: dict[str, Leaderboard]
     top_chord: tuple[float, ...] | None
 
@@ -68,6 +69,7 @@ class UsageReport:
             "latency_by_route": self.latency,
             "errors_by_code": self.errors,
             "cost_per_day": self.cost,
+            "tone_kinds": self.tone_kinds,
         }
         tables.update({name: board.to_frame() for name, board in self.boards.items()})
         return tables
@@ -131,6 +133,7 @@ def build(
         latency=usage_frame("latency_by_route"),
         errors=usage_frame("errors_by_code"),
         cost=cost,
+        tone_kinds=usage_frame("tone_kinds"),
         boards=boards,
         top_chord=top_chord,
     )
