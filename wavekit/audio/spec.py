@@ -427,12 +427,18 @@ class ToneSpec(BaseModel):
 
     def canonical_json(self) -> str:
         """Compact JSON with sorted keys: the same sound always gives the same text."""
+        return self.canonical_text
+
+    @cached_property
+    def canonical_text(self) -> str:
+        """:meth:`canonical_json`, built once per (frozen) spec: the service needs it for
+        the job, the file's hash and the request-log event of one request."""
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
     @cached_property
     def spec_hash(self) -> str:
         """sha256 of :meth:`canonical_json`: the cache key of the rendered file."""
-        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+        return hashlib.sha256(self.canonical_text.encode()).hexdigest()
 
     @property
     def seed(self) -> int:
