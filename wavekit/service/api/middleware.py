@@ -23,17 +23,18 @@ from wavekit.service.security import pseudonymise_address
 
 log = logging.getLogger(__name__)
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
-_EVENT_HEADERS = frozenset({b"x-client-id", b"origin"})
 
 
-def client_id_of(headers: dict[str, str], scope: Scope) -> str:
+def client_id_of(scope: Scope) -> str:
     """``X-Client-Id`` when it is well-formed, else a pseudonym of the caller's address.
 
     Client ids are published (the Clients leaderboard), so an address never is: it is
     replaced by a keyed hash with the deployment's salt (the app's ``ApiState``), the
-    same for every request from that address.
+    same for every request from that address. Reads the one header from the raw scope
+    (decoding every header cost ~3 % of a POST).
     """
-    claimed = headers.get("x-client-id", "")
+    raw = next((v for k, v in scope["headers"] if k == b"x-client-id"), b"")
+    claimed = raw.decode("latin-1")
     if CLIENT_ID_RE.match(claimed):
         return claimed
     client = scope.get("client")
@@ -129,11 +130,7 @@ class RequestLogMiddleware:
             if route is not None and not getattr(route, "include_in_schema", True):
                 return  # the web page's files and the API docs are not API requests
             path = getattr(route, "path", None) or "unmatched"
-            headers = {  # only the two it reads: decoding every header cost ~3 % of a POST
-                k.decode("latin-1"): v.decode("latin-1")
-                for k, v in scope["headers"]
-                if k in _EVENT_HEADERS
-            }
+            origin = next((v for k, v in scope["headers"] if k == b"origin"), None)
             spec: ToneSpec | None = state.get("spec")
             event = RequestEvent(
                 route=f"{scope['method']} {path}",
@@ -142,8 +139,8 @@ class RequestLogMiddleware:
                 latency_ms=latency_ms,
                 request_id=state.get("request_id")
                 or (scope.get("path_params") or {}).get("request_id"),
-                client_id=state.get("client_id") or client_id_of(headers, scope),
-                origin=headers.get("origin"),
+                client_id=state.get("client_id") or client_id_of(scope),
+                origin=origin.decode("latin-1") if origin is not None else None,
                 **tone_fields(spec),
                 download_claim=download_claim_field(
                     f"{scope['method']} {path}", spec, state.get("download_claim")

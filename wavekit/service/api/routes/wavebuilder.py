@@ -181,16 +181,17 @@ def _renamed(exc: InvalidSpecError, origin: dict[str, str]) -> InvalidSpecError:
 async def wavebuilder_main(request: Request, api: Api) -> dict[str, str]:
     """The original main function: validate, store the request, start the synthesis.
 
-    ``async`` like ``POST /waves``: its work is a few hundred microseconds of SQLite.
+    ``async`` like ``POST /waves``, and submitted the same way (its COMMIT shared with the
+    loop's other requests, the answer sent once it is durable).
     """
     flat, origin = _flatten(_read_json(await request.body()))
     service = api.context.service
     try:
         spec = ToneSpec.parse(flat)
         request.state.spec = spec
-        client = client_id_of(dict(request.headers), request.scope)
+        client = request.state.client_id = client_id_of(request.scope)
         api.limiter.check(client)
-        job = service.submit(spec, client)
+        job = await service.submit_on_loop(spec, client)  # as POST /waves: shared COMMITs
     except InvalidSpecError as exc:
         raise _renamed(exc, origin) from None
     request.state.request_id = job.request_id
@@ -232,7 +233,7 @@ def wavebuilder_delivery(
         log_download(request, job, claimed=False)
         response.headers["Retry-After"] = "1"
         return in_progress
-    holder = client_id_of(dict(request.headers), request.scope)
+    holder = request.state.client_id = client_id_of(request.scope)
     try:
         chunk = service.read_chunk(request_id, offset_num, holder=holder)
     except JobNotReadyError:  # the shared file was cleaned and is being made again
