@@ -4,11 +4,19 @@ body must still fail as before."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from starlette.routing import Match
 
 from wavekit.audio.spec import ToneSpec
+from wavekit.runtime import Runtime
+from wavekit.service import api
+from wavekit.service.api.routes import waves
 from wavekit.service.api.spec_body import _VALIDATE_ONCE
+from wavekit.settings import Settings
 
 GOOD = [
     b'{"frequencies":[440.25],"duration":0.05}',
@@ -47,3 +55,25 @@ def test_a_bad_body_fails_both_ways(body: bytes) -> None:
         _VALIDATE_ONCE.validate_json(body)
     with pytest.raises(ValidationError):
         ToneSpec.model_validate_json(body)
+
+
+def test_post_waves_is_served_by_the_documented_endpoint(tmp_path: Path) -> None:
+    """``POST /waves`` is served by a Starlette route ahead of FastAPI's (ADR 0007, fourth
+    round): it must be the first match and call the very function the OpenAPI operation
+    documents, so what is served is what is documented."""
+    runtime = Runtime.local(Settings(data_dir=tmp_path, worker_threads=0))
+    try:
+        app = api.create_app(runtime)
+        scope = {"type": "http", "method": "POST", "path": "/waves", "root_path": ""}
+        served = next(r for r in app.router.routes if r.matches(scope)[0] is Match.FULL)
+        documented = next(
+            r for r in waves.router.routes if isinstance(r, APIRoute) and r.path == "/waves"
+        )
+        assert not isinstance(served, APIRoute)
+        assert served.endpoint is documented.endpoint  # type: ignore[attr-defined]
+        operation = app.openapi()["paths"]["/waves"]["post"]
+        assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ToneSpec"
+        }
+    finally:
+        runtime.close()

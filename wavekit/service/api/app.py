@@ -59,6 +59,7 @@ def create_app(
         client_salt=client_id_salt(settings),
     )
     install_error_handlers(app)
+    app.router.routes.extend(waves.served_routes())  # ahead of the documented routes
     for module in (waves, wavebuilder, leaderboards, health):
         app.include_router(module.router)
     app.add_middleware(
