@@ -281,7 +281,9 @@ def test_http_api_has_cors_allowlist_throttling_and_access_logs(template: dict[s
     assert cors["AllowCredentials"] is False
     stage = props(template["Resources"]["ApiStage"])
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRate"}
-    assert "$context.requestId" in stage["AccessLogSettings"]["Format"]
+    access_log = stage["AccessLogSettings"]["Format"]
+    assert "$context.requestId" in access_log
+    assert "sourceIp" not in access_log  # no caller addresses at rest (README, security)
     integration = props(template["Resources"]["ApiIntegration"])
     assert integration["PayloadFormatVersion"] == "2.0"
     distribution = props(template["Resources"]["WebDistribution"])["DistributionConfig"]
