@@ -1,7 +1,7 @@
 """Local service benchmark: wavekit's POST /waves against a bare FastAPI endpoint.
 
     python benchmarks/bench_service.py [--seconds 8] [--connections 32] [--rounds 3]
-                                       [--jobs 1000000] [--tuned-bare]
+                                       [--jobs 1000000] [--tuned-bare] [--results PATH]
 
 Three real servers on localhost, all under the same uvicorn settings (one process, no
 access log, as ``wavekit serve`` runs): a *bare* FastAPI app whose ``POST /waves``
@@ -14,15 +14,19 @@ the load on the machine. After every wavekit run each request id answered 202 is
 looked up in the jobs table: an accepted job must never be lost.
 
 Goals (issue 16): wavekit ≥ 0.5 of the bare rate; with 1 M jobs ≥ 0.8 of the empty rate.
-The cleaner's pass over the 1 M jobs is timed too. ``wavekit serve`` tunes CPython's
-garbage collector (``wavekit.server.tune_gc_for_serving``); ``--tuned-bare`` adds the bare
-app with the same tuning, to show what that part alone is worth.
+The cleaner's pass over the 1 M jobs is timed too. Every run and the ratios also go to
+``--results`` (JSON; ``benchmarks/results/service.json`` by default). ``wavekit serve``
+tunes CPython's garbage collector (``wavekit.server.tune_gc_for_serving``);
+``--tuned-bare`` adds the bare app with the same tuning, to show what that part alone is
+worth.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
+import json
 import os
 import random
 import re
@@ -330,6 +334,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1_000_000, help="0 skips the big table")
     parser.add_argument(
+        "--results", type=Path, default=HERE / "results" / "service.json", help="JSON output"
+    )
+    parser.add_argument(
         "--tuned-bare",
         action="store_true",
         help="also load the bare app with wavekit serve's GC tuning (a reference only)",
@@ -338,6 +345,14 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("bench-service needs wrk (apt-get install wrk)")
     print(f"{os.cpu_count()} CPUs, {load()}")
+    record: dict[str, Any] = {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg()[0],
+        "seconds": args.seconds,
+        "connections": args.connections,
+        "rounds": args.rounds,
+    }
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         servers = [
@@ -350,6 +365,7 @@ def main() -> None:
             print(f"inserted {args.jobs:,} jobs in {took:.1f} s")
             first, steady = time_cleaner(big.data_dir)
             print(f"cleaner pass over {args.jobs:,} jobs: {first:.2f} s, again {steady:.2f} s")
+            record["cleaner_s"] = {"jobs": args.jobs, "first": first, "again": steady}
             servers.append(big)
         if args.tuned_bare:
             servers.append(
@@ -381,12 +397,20 @@ def main() -> None:
     bare = statistics.median(r.rate for r in results["bare FastAPI"])
     empty = statistics.median(r.rate for r in results["wavekit"])
     print(f"wavekit / bare FastAPI: {empty / bare:.2f}   (goal ≥ 0.5)")
+    record["runs"] = {name: [dataclasses.asdict(r) for r in runs] for name, runs in results.items()}
+    record["ratios"] = {"wavekit / bare FastAPI": empty / bare}
     if args.jobs:
         full = statistics.median(r.rate for r in results[servers[2].name])
         print(f"wavekit with {args.jobs:,} jobs / empty: {full / empty:.2f}   (goal ≥ 0.8)")
+        record["ratios"]["wavekit with big table / empty"] = full / empty
     if args.tuned_bare:
         tuned = statistics.median(r.rate for r in results["bare, tuned GC"])
         print(f"wavekit / bare FastAPI with the same GC tuning: {empty / tuned:.2f}   (reference)")
+        record["ratios"]["wavekit / bare FastAPI with the same GC tuning"] = empty / tuned
+    record["load_average_at_end"] = os.getloadavg()[0]
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"results: {args.results}")
 
 
 if __name__ == "__main__":
