@@ -4,17 +4,22 @@ body must still fail as before."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.routing import Match
 
 from wavekit.audio.spec import ToneSpec
+from wavekit.ports import Job, JobStatus
 from wavekit.runtime import Runtime
 from wavekit.service import api
 from wavekit.service.api.routes import waves
+from wavekit.service.api.schemas import WaveAccepted
 from wavekit.service.api.spec_body import _VALIDATE_ONCE
 from wavekit.settings import Settings
 
@@ -77,3 +82,18 @@ def test_post_waves_is_served_by_the_documented_endpoint(tmp_path: Path) -> None
         }
     finally:
         runtime.close()
+
+
+@pytest.mark.parametrize("status", [JobStatus.IN_PROGRESS, JobStatus.READY])
+def test_the_202_body_is_the_documented_answer_with_the_job_links(status: JobStatus) -> None:
+    """The 202 is formatted by hand on the hot path (ADR 0007); it must stay byte for byte
+    what FastAPI would send for ``WaveAccepted`` with the links ``GET /waves/{id}`` gives."""
+    now = dt.datetime.now(dt.UTC)
+    job = Job(os.urandom(16).hex(), os.urandom(32).hex(), status, "{}", "c", now, now)
+    documented = WaveAccepted(
+        request_id=job.request_id,
+        file_id=job.file_id,
+        status=job.status,
+        links=waves._links(job.request_id),  # type: ignore[arg-type]
+    )
+    assert waves._accepted_body(job) == JSONResponse(documented.model_dump(mode="json")).body

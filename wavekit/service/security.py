@@ -77,8 +77,9 @@ def pseudonymise_address(salt: bytes, address: str) -> str:
     """``ip-`` and 12 hex characters of HMAC-SHA256(salt, address): stable per address
     and salt, and not reversible without the salt.
 
-    Cached: every request without ``X-Client-Id`` needs it twice (route and request-log
-    event), and an HMAC costs ~4 us against ~0.2 us for a hit (measured, load average 10).
+    Cached: every request without ``X-Client-Id`` needs it (its request-log event, and
+    the routes that rate-limit or hold a claim by client), and an HMAC costs ~4 us against
+    ~0.2 us for a hit (measured, load average 10).
     """
     digest = hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
     return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX_CHARS]

@@ -150,19 +150,11 @@ class GroupCommit:
         """Run ``action`` in the open batch (the caller holds ``_turn``); its outcome
         is its result or the exception it raised."""
         batch, con = self._join()
+        outcome: T | BaseException
         try:
-            if savepoint:
-                con.execute("SAVEPOINT write")
-            try:
-                outcome: T | BaseException = action(con)
-            except BaseException as exc:
-                if savepoint:
-                    con.execute("ROLLBACK TO write")
-                outcome = exc
-            if savepoint:
-                con.execute("RELEASE write")
-        except sqlite3.Error as exc:
-            outcome = BackendError(f"sqlite: {exc}")
+            outcome = in_savepoint(con, action) if savepoint else action(con)
+        except BaseException as exc:
+            outcome = exc
         return batch, outcome
 
     def _join(self) -> tuple[int, sqlite3.Connection]:

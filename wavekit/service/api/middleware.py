@@ -129,11 +129,11 @@ class RequestLogMiddleware:
             route = scope.get("route")
             if route is not None and not getattr(route, "include_in_schema", True):
                 return  # the web page's files and the API docs are not API requests
-            path = getattr(route, "path", None) or "unmatched"
+            name = f"{scope['method']} {getattr(route, 'path', None) or 'unmatched'}"
             origin = next((v for k, v in scope["headers"] if k == b"origin"), None)
             spec: ToneSpec | None = state.get("spec")
             event = RequestEvent(
-                route=f"{scope['method']} {path}",
+                route=name,
                 method=scope["method"],
                 status_code=status,
                 latency_ms=latency_ms,
@@ -142,9 +142,7 @@ class RequestLogMiddleware:
                 client_id=state.get("client_id") or client_id_of(scope),
                 origin=origin.decode("latin-1") if origin is not None else None,
                 **tone_fields(spec),
-                download_claim=download_claim_field(
-                    f"{scope['method']} {path}", spec, state.get("download_claim")
-                ),
+                download_claim=download_claim_field(name, spec, state.get("download_claim")),
                 bytes_out=sent,
                 error_code=state.get("error_code") or (f"http_{status}" if status >= 400 else None),
                 region=self.context.settings.region,

@@ -12,7 +12,7 @@ same job service as ``/waves``, so an existing WaveBuilder page works unchanged.
 The protocol has no download token, so the download claim is bound to the caller's
 client id (``X-Client-Id``, else the pseudonym of its address): the first chunk claims
 the file, the same caller reads the rest, everyone else gets 410 (download-once).
-``request_id`` is the capability, as in ``/waves`` (a random UUID); ``file_id`` is the
+``request_id`` is the capability, as in ``/waves`` (128 random bits); ``file_id`` is the
 job's file, the spec's hash (the original's file name in its bucket), and must match.
 """
 
@@ -39,7 +39,7 @@ from wavekit.errors import (
 from wavekit.ports import JobStatus
 from wavekit.service.api.deps import Api
 from wavekit.service.api.middleware import client_id_of
-from wavekit.service.api.routes.waves import log_download
+from wavekit.service.api.routes.waves import accept, log_download
 from wavekit.service.api.schemas import RETRY_AFTER, error_responses
 
 router = APIRouter(prefix="/wavebuilder", tags=["wavebuilder"])
@@ -185,16 +185,10 @@ async def wavebuilder_main(request: Request, api: Api) -> dict[str, str]:
     loop's other requests, the answer sent once it is durable).
     """
     flat, origin = _flatten(_read_json(await request.body()))
-    service = api.context.service
     try:
-        spec = ToneSpec.parse(flat)
-        request.state.spec = spec
-        client = request.state.client_id = client_id_of(request.scope)
-        api.limiter.check(client)
-        job = await service.submit_on_loop(spec, client)  # as POST /waves: shared COMMITs
+        job = await accept(request, api, ToneSpec.parse(flat))  # as POST /waves
     except InvalidSpecError as exc:
         raise _renamed(exc, origin) from None
-    request.state.request_id = job.request_id
     return {"request_id": job.request_id, "file_id": job.file_id}
 
 

@@ -106,21 +106,29 @@ IN_PROGRESS_HEADERS = {**LOCATION, **RETRY_AFTER}
 )
 async def create_wave(request: Request) -> Response:
     key = idempotency_key(request)
-    spec = await read_spec(request)
-    state = request.state
-    state.spec = spec
-    api: ApiState = request.app.state.api
-    client = client_id_of(request.scope)
-    state.client_id = client
-    api.limiter.check(client)
-    job = await api.context.service.submit_on_loop(spec, client, key)
-    state.request_id = job.request_id
+    job = await accept(request, request.app.state.api, await read_spec(request), key)
     return Response(
         _accepted_body(job),
         status_code=202,
         media_type="application/json",
         headers=_progress_headers(job),
     )
+
+
+async def accept(
+    request: Request, api: ApiState, spec: ToneSpec, idempotency_key: str | None = None
+) -> Job:
+    """What both POST routes (``/waves``, ``/wavebuilder/main``) do with a valid spec:
+    rate-limit the caller's client id, submit with the loop's shared COMMIT (returns once
+    the job is durable), and leave the spec, client and request ids in ``request.state``
+    for the request-log event."""
+    state = request.state
+    state.spec = spec
+    client = state.client_id = client_id_of(request.scope)
+    api.limiter.check(client)
+    job = await api.context.service.submit_on_loop(spec, client, idempotency_key)
+    state.request_id = job.request_id
+    return job
 
 
 class _ServedRoute(Route):
