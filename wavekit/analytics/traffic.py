@@ -477,7 +477,7 @@ def generate_traffic(
     per_day = rng.multinomial(events, _day_weights(rng, start, days))
     files = 0
     Path(out).mkdir(parents=True, exist_ok=True)
-    late: list[pa.Table] = []  # events after midnight (downloads, polls): the next day's
+    late: pa.Table | None = None  # events after midnight (downloads, polls): the next day's
     pc = _pyarrow().compute
     for index, count in enumerate(per_day):
         day_start = start + dt.timedelta(days=index)
@@ -493,12 +493,12 @@ def generate_traffic(
                 catalog,
                 specs_since=specs_on_downloads_since,
             )
-            if late:  # a day's events in one file per batch, as a compacted lake has them
-                table = _pyarrow().concat_tables([*late, table])
+            if late is not None:  # a day's events in one file per batch, as compacted
+                table = _pyarrow().concat_tables([late, table])
             after = pc.greater_equal(table["ts"], day_end)
-            late = [table.filter(after)]
+            late = table.filter(after)
             name = f"traffic-{seed}-{index:05d}" + (f"-{part:03d}" if parts > 1 else "")
             files += len(write_lake_partitions(table.filter(pc.invert(after)), out, name))
-    if late and late[0].num_rows:
-        files += len(write_lake_partitions(late[0], out, f"traffic-{seed}-late"))
+    if late is not None and late.num_rows:
+        files += len(write_lake_partitions(late, out, f"traffic-{seed}-late"))
     return TrafficSummary(events, files, start, end, time.perf_counter() - started)

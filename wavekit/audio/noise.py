@@ -46,7 +46,7 @@ def _generator(seed: int) -> np.random.PCG64:
 _FFT_HAS_OUT = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
 
-def _gaussian_pairs(draws: np.random.Generator, uniforms: np.ndarray) -> None:
+def _gaussian_pairs(bits: np.random.PCG64, uniforms: np.ndarray) -> None:
     """Box–Muller in place: ``uniforms[0]`` becomes the radius ``sqrt(-2 ln u)``,
     ``uniforms[1]`` the angle ``2π·v`` (float32, shape ``(2, rows, pairs)``).
 
@@ -56,7 +56,7 @@ def _gaussian_pairs(draws: np.random.Generator, uniforms: np.ndarray) -> None:
     5.77: the tails past 5.77σ, probability 8e-9, are cut). Every step is exact or one
     float32 rounding, as it was when the raw bits were converted by hand.
     """
-    raw = draws.bit_generator.random_raw(uniforms.size // 2).view(np.uint32)
+    raw = bits.random_raw(uniforms.size // 2).view(np.uint32)
     np.right_shift(raw, 8, out=raw)
     np.copyto(uniforms.reshape(-1), raw, casting="unsafe")
     radius, angle = uniforms[0], uniforms[1]
@@ -84,8 +84,7 @@ class NoiseSource:
         self.color, self.seed, self.channels = color, seed, channels
         self.sigma = amplitude / math.sqrt(2.0)
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
-        # (bits, generator reading them, draws taken)
-        self._bits: tuple[np.random.PCG64, np.random.Generator, int] | None = None
+        self._bits: tuple[np.random.PCG64, int] | None = None  # (bits, draws taken)
         self._uniforms: np.ndarray | None = None  # reused buffers, made at first use
         self._gaussians: np.ndarray | None = None
         if color == "white":
@@ -109,18 +108,17 @@ class NoiseSource:
         self._rise = np.sin(edge).astype(np.float32)
         self._fall = np.cos(edge).astype(np.float32)
 
-    def _draws(self, group: int) -> np.random.Generator:
-        """The generator, positioned at the first draw of ``group``."""
+    def _draws(self, group: int) -> np.random.PCG64:
+        """The bit generator, positioned at the first draw of ``group``."""
         per_group = self.group * self.channels * self.pairs
         target = group * per_group
-        if self._bits is None or self._bits[2] > target:
-            bits = _generator(self.seed)
-            self._bits = (bits, np.random.Generator(bits), 0)
-        bits, draws, position = self._bits
+        if self._bits is None or self._bits[1] > target:
+            self._bits = (_generator(self.seed), 0)
+        bits, position = self._bits
         if target > position:
             bits.advance(target - position)
-        self._bits = (bits, draws, target + per_group)
-        return draws
+        self._bits = (bits, target + per_group)
+        return bits
 
     def _segments(self, group: int) -> np.ndarray:
         """Windowed segments of one group: float32, ``(group, channels, length)``.

@@ -158,8 +158,8 @@ TONE_KIND_COLUMNS = (
     Column("dimension", "Made of", str.capitalize, align="left"),
     Column("value", "Kind", str, align="left"),
     Column("requests", "Requests", fmt.count),
-    Column("audio_bytes", "Audio (MB)", fmt.megabytes_number),
 )
+"""The columns before ``Audio (MB)``, whose decimals depend on the table's values."""
 
 
 def tone_kinds_table(kinds: pd.DataFrame) -> Styler:
@@ -167,7 +167,7 @@ def tone_kinds_table(kinds: pd.DataFrame) -> Styler:
     megabytes to one set of decimals so the points line up."""
     places = fmt.megabyte_places(kinds["audio_bytes"])
     columns = [
-        *TONE_KIND_COLUMNS[:-1],
+        *TONE_KIND_COLUMNS,
         Column("audio_bytes", "Audio (MB)", lambda v: fmt.megabytes_number(v, places)),
     ]
     return people_table(kinds, columns, name="tone_kinds")

@@ -6,6 +6,7 @@ same numbers without importing ipywidgets.
 
 from __future__ import annotations
 
+from wavekit.audio import spec
 from wavekit.audio.spec import BitDepth, NoiseColor, SweepKind, Waveform
 
 __all__ = [
@@ -55,12 +56,7 @@ BIT_DEPTH_OPTIONS: tuple[tuple[str, BitDepth], ...] = (
     ("32-bit float", "float32"),
 )
 CHANNEL_OPTIONS = (("mono", 1), ("stereo", 2), *((str(n), n) for n in range(3, 9)))
-WAVEFORM_OPTIONS: tuple[tuple[str, Waveform], ...] = (
-    ("sine", "sine"),
-    ("square", "square"),
-    ("triangle", "triangle"),
-    ("sawtooth", "sawtooth"),
-)
+WAVEFORM_OPTIONS: tuple[tuple[str, Waveform], ...] = tuple((w, w) for w in spec.WAVEFORMS)
 """Each partial row's wave (band-limited: the exact harmonics below Nyquist)."""
 STEADY = "steady"
 """The sweep choice of a partial that keeps its frequency (a dropdown cannot hold None)."""
@@ -69,14 +65,14 @@ SWEEP_OPTIONS: tuple[tuple[str, str], ...] = (
     ("log sweep", "log"),
     ("linear sweep", "linear"),
 )
-SWEEP_KINDS: dict[str, SweepKind] = {"log": "log", "linear": "linear"}
+SWEEP_KINDS: dict[str, SweepKind] = {kind: kind for kind in spec.SWEEP_KINDS}
+"""A sweep dropdown's value as the spec's sweep kind."""
 NOISE_OFF = "none"
 NOISE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("no noise", NOISE_OFF),
-    ("white", "white"),
-    ("pink", "pink"),
-    ("brown", "brown"),
+    *((color, color) for color in spec.NOISE_COLORS),
 )
-NOISE_COLORS: dict[str, NoiseColor] = {"white": "white", "pink": "pink", "brown": "brown"}
+NOISE_COLORS: dict[str, NoiseColor] = {color: color for color in spec.NOISE_COLORS}
+"""A noise dropdown's value as the spec's colour."""
 DEFAULT_NOISE_AMPLITUDE = 0.5
 """Where the noise slider starts: the power of a sine partial of amplitude 0.5."""

@@ -171,11 +171,7 @@ class PartialRow:
         if is_echo(change["new"], self.freq):
             return
         self.freq = float(change["new"])
-        self._quiet = True
-        try:
-            self.entry.value = format_hz(self.freq)
-        finally:
-            self._quiet = False
+        self._show_entry(self.freq)
         self.message.value = ""
         self._edited()
 
@@ -195,13 +191,17 @@ class PartialRow:
             return
         self.message.value = ""
         if freq == self.freq:
-            self._quiet = True
-            try:
-                self.entry.value = format_hz(freq)
-            finally:
-                self._quiet = False
+            self._show_entry(freq)
         else:
             self.frequency.value = freq  # → _on_frequency → edited
+
+    def _show_entry(self, freq: float) -> None:
+        """Write ``freq`` into the text entry without it being read back as an edit."""
+        self._quiet = True
+        try:
+            self.entry.value = format_hz(freq)
+        finally:
+            self._quiet = False
 
     def _on_amplitude(self, change: Any) -> None:
         if is_echo(change["new"], self.amplitude_value):
