@@ -48,24 +48,19 @@ let serverProblems = []; // the service's last 4xx detail, until the field is ed
 const rows = () => Array.from(list.children);
 const noiseChosen = () => noiseColor.value !== "none";
 
-// Each row's controls: [class, id prefix (`${prefix}-${row index}`), class of its label].
-// A control's messages go to the element `${id}-error` (the sweep checkbox has none).
-const ROW_CONTROLS = [
-  ["freq", "freq", "freq-label"],
-  ["wave", "wave", "wave-label"],
-  ["sweep", "sweep", "sweep-label"],
-  ["sweep-end", "sweep-end", "sweep-end-label"],
-  ["sweep-law", "sweep-law", "sweep-law-label"],
-];
+// Each row's controls by class: a control gets the id `${name}-${row index}`, its label
+// has the class `${name}-label`, and its messages go to `${id}-error` (the sweep
+// checkbox has none).
+const ROW_CONTROLS = ["freq", "wave", "sweep", "sweep-end", "sweep-law"];
 
 function renumber() {
   const all = rows();
   all.forEach((row, i) => {
     for (const n of row.querySelectorAll(".n")) n.textContent = String(i + 1);
-    for (const [name, prefix, label] of ROW_CONTROLS) {
+    for (const name of ROW_CONTROLS) {
       const control = row.querySelector(`.${name}`);
-      control.id = `${prefix}-${i}`;
-      row.querySelector(`.${label}`).htmlFor = control.id;
+      control.id = `${name}-${i}`;
+      row.querySelector(`.${name}-label`).htmlFor = control.id;
       const error = row.querySelector(`.${name}-error`);
       if (error) error.id = `${control.id}-error`;
       control.setAttribute("aria-describedby", error ? `${error.id} frequencies-help` : "frequencies-help");

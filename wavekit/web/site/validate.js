@@ -100,10 +100,10 @@ function rowProblems(raw, i, nyquist, problem) {
   }
   if (!LIMITS.waveforms.includes(waveform)) return problem(`${where}.waveform`, `must be one of ${LIMITS.waveforms.join(", ")}`);
   if (row.sweep && !LIMITS.sweepLaws.includes(row.sweep_law ?? "log")) return problem(`${where}.sweep`, "must be log or linear");
-  const before = problem.count();
+  const nonPositive = hz <= 0 || (end !== null && end <= 0);
   if (hz <= 0) problem(`${where}.freq`, "must be greater than 0 Hz");
   if (end !== null && end <= 0) problem(`${where}.freq_end`, "must be greater than 0 Hz");
-  if (problem.count() > before || nyquist === null) return;
+  if (nonPositive || nyquist === null) return;
   const aboveNyquist = (value) => `${fmt(value)} Hz must be below the Nyquist frequency ${fmt(nyquist)} Hz (sample_rate/2)`;
   if (hz >= nyquist) problem(`${where}.freq`, aboveNyquist(hz));
   if (end !== null && end >= nyquist) problem(`${where}.freq_end`, aboveNyquist(end));
@@ -121,7 +121,6 @@ export function check(values, { maxDurationS }) {
   const problem = (field, message) => {
     problems.push({ field, message });
   };
-  problem.count = () => problems.length;
 
   const rateText = values.sample_rate.trim();
   const rate = Number(rateText);
