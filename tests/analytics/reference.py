@@ -45,14 +45,7 @@ def enrich(frame: pd.DataFrame) -> pd.DataFrame:
     frame["chord"] = [
         None if f is None else tuple(sorted({float(x) for x in f})) for f in frame["frequencies"]
     ]
-    for column in ("download_claim", "waveforms", "sweep_ends", "noise"):
-        if column not in frame:  # a lake written before the column existed
-            frame[column] = None
-
-    def as_tuple(values: Any) -> Any:
-        return None if values is None else tuple(None if v is None else v for v in values)
-
-    frame["waveforms"] = [as_tuple(w) for w in frame["waveforms"]]
+    frame["waveforms"] = [None if w is None else tuple(w) for w in frame["waveforms"]]
     frame["sweep_ends"] = [
         None if e is None else tuple(None if v is None or pd.isna(v) else float(v) for v in e)
         for e in frame["sweep_ends"]

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from tests.service.conftest import wait_ready
 from wavekit.server import LocalServer
 from wavekit.settings import Settings
 
@@ -27,13 +28,6 @@ BY_WAVEBUILDER = {
     "wav_data": {"volume": 0.5, "duration": 0.6, "frequencies": [392.0, 493.88]},
     "wav_spec": {"sample_rate": 8000, "number_of_channels": 2, "bits_per_sample": 16},
 }
-
-
-def _wait_ready(client: httpx.Client, request_id: str) -> None:
-    deadline = time.monotonic() + 30
-    while client.get(f"/waves/{request_id}").json()["status"] != "ready":
-        assert time.monotonic() < deadline, "the tone was not rendered in 30 s"
-        time.sleep(0.05)
 
 
 def _board(client: httpx.Client, name: str) -> list[dict[str, Any]]:
@@ -51,7 +45,7 @@ def test_link_and_wavebuilder_downloads_count_once_with_their_bytes(tmp_path: Pa
         accepted = client.post("/waves", json=BY_LINK, headers={"X-Client-Id": "linker"})
         assert accepted.status_code == 202, accepted.text
         link_id = accepted.json()["request_id"]
-        _wait_ready(client, link_id)
+        assert wait_ready(client, link_id, timeout_s=30)["status"] == "ready"
         redirect = client.get(f"/waves/{link_id}/download")
         assert redirect.status_code == 303
         wav = client.get(redirect.headers["location"])

@@ -4,11 +4,11 @@ specs board and the tone_kinds breakdown after a refresh."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
 
+from tests.service.conftest import wait_ready
 from wavekit.analytics import usage
 from wavekit.audio.spec import ToneSpec
 from wavekit.backends.local import DuckDBWarehouse
@@ -33,10 +33,7 @@ def test_a_square_wave_with_noise_reaches_the_lake_and_the_boards(tmp_path: Path
         accepted = client.post("/waves", json=SPEC, headers={"X-Client-Id": "kinds"})
         assert accepted.status_code == 202, accepted.text
         request_id = accepted.json()["request_id"]
-        deadline = time.monotonic() + 30
-        while client.get(f"/waves/{request_id}").json()["status"] != "ready":
-            assert time.monotonic() < deadline, "the tone was not rendered in 30 s"
-            time.sleep(0.05)
+        assert wait_ready(client, request_id, timeout_s=30)["status"] == "ready"
         assert client.get(f"/waves/{request_id}/download").status_code == 303
         refreshed = client.post(
             "/leaderboards/refresh", headers={"Authorization": f"Bearer {TOKEN}"}
